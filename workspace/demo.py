@@ -1,0 +1,202 @@
+"""Demo data: the real network of services, its working groups and a few demo people.
+
+Idempotent: running it again adds what is missing and changes nothing that exists.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workspace.accounts.models import User
+from workspace.accounts.service import hash_password
+from workspace.directory.models import Service
+from workspace.directory.seed import SERVICES
+from workspace.extensions import db
+from workspace.groups.models import Group, GroupRole, Membership
+from workspace.people.models import Role
+from workspace.people.service import create_person
+
+DEMO_PASSWORD = "spazio-neutro-demo"
+
+GROUPS = [
+    (
+        "tavolo-di-coordinamento",
+        "Tavolo di coordinamento",
+        "Il luogo del confronto tra i coordinatori dei servizi Spazio Neutro: qui si "
+        "individuano e si pianificano le attività di supporto al lavoro dei servizi, si "
+        "definisce la programmazione e se ne segue la realizzazione.",
+        False,
+    ),
+    (
+        "gruppo-genitori-ama",
+        "Gruppo genitori auto mutuo aiuto (AMA)",
+        "Progetto AMA per i genitori di Spazio Neutro: il gruppo dei genitori si incontra "
+        "ogni mese.",
+        False,
+    ),
+    (
+        "revisione-linee-guida",
+        "Revisione linee guida",
+        "Revisione condivisa delle linee guida della rete dei servizi per il diritto di visita "
+        "e di relazione.",
+        False,
+    ),
+    (
+        "ambientamento-del-bambino",
+        "Ambientamento del bambino in Spazio Neutro",
+        "Come il bambino si abitua al setting dello Spazio Neutro: pratiche a confronto tra "
+        "i servizi.",
+        False,
+    ),
+    (
+        "genitori-affidatari-e-spazio-neutro",
+        "Genitori affidatari e Spazio Neutro",
+        "Gruppo di lavoro congiunto con il coordinamento affidi: gli incontri in Spazio "
+        "Neutro dei bambini in affido e il ruolo dei genitori affidatari.",
+        True,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    role: Role
+    district: str | None  # of the service, for operators
+    organisation: str | None
+    groups: tuple[tuple[str, GroupRole], ...]
+
+
+PEOPLE = [
+    DemoPerson(
+        "coordinatrice@tavolo.example",
+        "Laura Bianchi",
+        Role.COORDINATOR,
+        None,
+        "Provincia di Milano",
+        (("tavolo-di-coordinamento", GroupRole.LEAD),),
+    ),
+    DemoPerson(
+        "giulia.ferri@tavolo.example",
+        "Giulia Ferri",
+        Role.OPERATOR,
+        "Milano",
+        None,
+        (("revisione-linee-guida", GroupRole.LEAD), ("gruppo-genitori-ama", GroupRole.MEMBER)),
+    ),
+    DemoPerson(
+        "paolo.conti@tavolo.example",
+        "Paolo Conti",
+        Role.OPERATOR,
+        "Legnano",
+        None,
+        (
+            ("revisione-linee-guida", GroupRole.MEMBER),
+            ("ambientamento-del-bambino", GroupRole.LEAD),
+        ),
+    ),
+    DemoPerson(
+        "sara.galli@tavolo.example",
+        "Sara Galli",
+        Role.OPERATOR,
+        "Cernusco sul Naviglio",
+        None,
+        (
+            ("gruppo-genitori-ama", GroupRole.LEAD),
+            ("genitori-affidatari-e-spazio-neutro", GroupRole.LEAD),
+        ),
+    ),
+    DemoPerson(
+        "davide.moretti@tavolo.example",
+        "Davide Moretti",
+        Role.OPERATOR,
+        "Busto Arsizio",
+        None,
+        (("ambientamento-del-bambino", GroupRole.MEMBER),),
+    ),
+    DemoPerson(
+        "elena.marchi@tavolo.example",
+        "Elena Marchi",
+        Role.EXTERNAL,
+        None,
+        "Coordinamento affidi",
+        (("genitori-affidatari-e-spazio-neutro", GroupRole.MEMBER),),
+    ),
+]
+
+
+def ensure_services() -> int:
+    added = 0
+    for position, (scope, (district, health_authority, name)) in enumerate(SERVICES, start=1):
+        exists = db.session.scalar(
+            select(Service.id).where(Service.district == district, Service.name == name)
+        )
+        if exists is None:
+            db.session.add(
+                Service(
+                    name=name,
+                    district=district,
+                    health_authority=health_authority,
+                    scope=scope,
+                    position=position,
+                )
+            )
+            added += 1
+    db.session.flush()
+    return added
+
+
+def ensure_groups() -> dict[str, Group]:
+    groups = {}
+    for slug, name, purpose, is_joint in GROUPS:
+        group = db.session.scalar(select(Group).where(Group.slug == slug))
+        if group is None:
+            group = Group(slug=slug, name=name, purpose=purpose, is_joint=is_joint)
+            db.session.add(group)
+        groups[slug] = group
+    db.session.flush()
+    return groups
+
+
+def ensure_people(groups: dict[str, Group]) -> list[tuple[DemoPerson, bool]]:
+    result = []
+    password_hash = None
+    for person in PEOPLE:
+        user = db.session.scalar(select(User).where(User.email == person.email))
+        created = user is None
+        if created:
+            password_hash = password_hash or hash_password(DEMO_PASSWORD)
+            service = None
+            if person.district:
+                service = db.session.scalar(
+                    select(Service).where(Service.district == person.district)
+                )
+            user = create_person(
+                email=person.email,
+                name=person.name,
+                role=person.role,
+                password_hash=password_hash,
+                service=service,
+                organisation=person.organisation,
+            )
+            db.session.flush()
+        for slug, role in person.groups:
+            group = groups[slug]
+            member = db.session.scalar(
+                select(Membership).where(
+                    Membership.group_id == group.id, Membership.user_id == user.id
+                )
+            )
+            if member is None:
+                db.session.add(Membership(group=group, user=user, role=role))
+        result.append((person, created))
+    return result
+
+
+def load_demo_data() -> dict:
+    added_services = ensure_services()
+    groups = ensure_groups()
+    people = ensure_people(groups)
+    db.session.commit()
+    return {"services_added": added_services, "people": people}

@@ -1,0 +1,94 @@
+"""Rules about the services of the network: listing, adding, editing, retiring."""
+
+from sqlalchemy import func, select
+
+from workspace.accounts.models import User
+from workspace.clock import utcnow
+from workspace.directory.models import Scope, Service
+from workspace.extensions import db
+from workspace.people.models import Profile
+
+
+def services(*, include_retired: bool = False) -> list[Service]:
+    query = select(Service).order_by(Service.scope, Service.position, Service.district)
+    if not include_retired:
+        query = query.where(Service.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def service_choices(blank_label: str) -> list[tuple]:
+    """Choices for a select: active services, grouped by provincial or not in the label."""
+    return [("", blank_label)] + [(s.id, s.label) for s in services()]
+
+
+def directory() -> dict[Scope, list[tuple[Service, list[User]]]]:
+    """Active services in their two tables, each with its active people (one query each)."""
+    listed = services()
+    people = db.session.scalars(
+        select(User)
+        .join(Profile)
+        .where(User.active.is_(True), Profile.service_id.in_([s.id for s in listed]))
+        .order_by(User.name)
+    ).unique()
+    by_service: dict[int, list[User]] = {}
+    for person in people:
+        by_service.setdefault(person.profile.service_id, []).append(person)
+    tables: dict[Scope, list] = {Scope.PROVINCIAL: [], Scope.EXTRA_PROVINCIAL: []}
+    for service in listed:
+        tables[service.scope].append((service, by_service.get(service.id, [])))
+    return tables
+
+
+def retired_services() -> list[Service]:
+    return list(
+        db.session.scalars(
+            select(Service).where(Service.retired_at.is_not(None)).order_by(Service.district)
+        )
+    )
+
+
+def next_position(scope: Scope) -> int:
+    current = db.session.scalar(select(func.max(Service.position)).where(Service.scope == scope))
+    return (current or 0) + 1
+
+
+def create_service(*, name: str, district: str, health_authority: str | None, scope: Scope) -> Service:
+    service = Service(
+        name=name.strip(),
+        district=district.strip(),
+        health_authority=(health_authority or "").strip() or None,
+        scope=scope,
+        position=next_position(scope),
+    )
+    db.session.add(service)
+    db.session.commit()
+    return service
+
+
+def update_service(service: Service, *, name: str, district: str, health_authority: str | None,
+                   scope: Scope) -> None:
+    if scope != service.scope:
+        service.position = next_position(scope)
+    service.name = name.strip()
+    service.district = district.strip()
+    service.health_authority = (health_authority or "").strip() or None
+    service.scope = scope
+    db.session.commit()
+
+
+def retire_service(service: Service) -> None:
+    """Retired services leave the directory; people and history keep pointing at them."""
+    if service.retired_at is None:
+        service.retired_at = utcnow()
+        db.session.commit()
+
+
+def restore_service(service: Service) -> None:
+    service.retired_at = None
+    db.session.commit()
+
+
+def find_service(district: str, name: str) -> Service | None:
+    return db.session.scalar(
+        select(Service).where(Service.district == district, Service.name == name)
+    )

@@ -1,0 +1,125 @@
+"""Rules about groups: who sees which, creating and editing them, adding and removing members."""
+
+import re
+import unicodedata
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from workspace.accounts.models import User
+from workspace.clock import utcnow
+from workspace.extensions import db
+from workspace.groups.models import Group, GroupRole, Membership
+from workspace.people.access import is_coordinator
+from workspace.people.models import Profile
+
+
+class GroupRuleError(Exception):
+    """A change that would break a rule; the message is for the person who asked."""
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:70] or "gruppo"
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)
+    slug, n = base, 2
+    while db.session.scalar(select(Group.id).where(Group.slug == slug)) is not None:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def visible_groups(user, *, include_archived: bool = False) -> list[Group]:
+    """Coordinators see every group; anyone else the groups they belong to."""
+    query = select(Group).order_by(Group.name)
+    if not is_coordinator(user):
+        query = query.join(Membership).where(Membership.user_id == user.id)
+    if not include_archived:
+        query = query.where(Group.archived_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def my_memberships(user) -> dict[int, Membership]:
+    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+    return {m.group_id: m for m in rows}
+
+
+def members(group: Group) -> list[Membership]:
+    """Leads first, then by name; each with the person's profile and service loaded."""
+    rows = db.session.scalars(
+        select(Membership)
+        .join(User, Membership.user_id == User.id)
+        .where(Membership.group_id == group.id, User.active.is_(True))
+        .options(selectinload(Membership.user))
+        .order_by(Membership.role, User.name)
+    )
+    return sorted(rows, key=lambda m: (m.role != GroupRole.LEAD, m.user.name.casefold()))
+
+
+def candidates(group: Group) -> list[User]:
+    """Active people not yet in the group, for the "add a member" list."""
+    inside = select(Membership.user_id).where(Membership.group_id == group.id)
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Profile)
+            .where(User.active.is_(True), User.id.not_in(inside))
+            .order_by(User.name)
+        ).unique()
+    )
+
+
+def create_group(*, name: str, purpose: str, is_joint: bool, creator: User) -> Group:
+    group = Group(
+        slug=unique_slug(name), name=name.strip(), purpose=purpose.strip(), is_joint=is_joint
+    )
+    db.session.add(group)
+    db.session.commit()
+    return group
+
+
+def update_group(group: Group, *, name: str, purpose: str, is_joint: bool) -> None:
+    group.name = name.strip()
+    group.purpose = purpose.strip()
+    group.is_joint = is_joint
+    db.session.commit()
+
+
+def set_archived(group: Group, archived: bool) -> None:
+    group.archived_at = utcnow() if archived else None
+    db.session.commit()
+
+
+def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | None) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+    if membership is not None:
+        raise GroupRuleError(_("%(name)s fa già parte del gruppo.", name=user.name))
+    if not user.active:
+        raise GroupRuleError(_("L'account di %(name)s è disattivato.", name=user.name))
+    membership = Membership(
+        group=group, user=user, role=role, added_by_id=added_by.id if added_by else None
+    )
+    db.session.add(membership)
+    db.session.commit()
+    return membership
+
+
+def change_role(membership: Membership, role: GroupRole) -> None:
+    membership.role = role
+    db.session.commit()
+
+
+def remove_member(membership: Membership) -> None:
+    """A group left without a lead is managed by the coordinators, who see every group."""
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def find_group(slug: str) -> Group | None:
+    return db.session.scalar(select(Group).where(Group.slug == slug))

@@ -1,0 +1,39 @@
+"""Language and time on screen: Italian first, English on request, Europe/Rome always."""
+
+from flask import Flask, current_app, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_login import current_user
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user.is_authenticated and getattr(current_user, "profile", None) is not None:
+        if current_user.profile.locale in languages:
+            return current_user.profile.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def datetime_filter(value, style: str = "d MMMM y, HH:mm") -> str:
+    return "" if value is None else format_datetime(value, style)
+
+
+def date_filter(value, style: str = "d MMMM y") -> str:
+    return "" if value is None else format_date(value, style)
+
+
+def init_app(app: Flask) -> None:
+    from workspace import PACKAGE_DIR
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+    app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

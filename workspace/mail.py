@@ -1,0 +1,67 @@
+"""Outgoing mail: SMTP when configured; in development and tests a copy in instance/outbox/."""
+
+import logging
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """The message could not be handed to the mail server."""
+
+
+def outbox_folder() -> Path:
+    return Path(current_app.instance_path) / "outbox"
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="tavolo")
+    message.set_content(body)
+    return message
+
+
+def send_mail(to: str, subject: str, body: str) -> EmailMessage:
+    """Send one plain-text message; raise MailError if the server refuses or cannot be reached."""
+    config = current_app.config
+    message = build_message(to, subject, body)
+    if config["MAIL_OUTBOX"]:
+        folder = outbox_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
+        (folder / name).write_bytes(bytes(message))
+    if config["MAIL_SERVER"]:
+        try:
+            _deliver(message)
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("mail to %s not sent: %s", to, error)
+            raise MailError(str(error)) from error
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    with smtp:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)

@@ -1,0 +1,116 @@
+"""A person's own profile, and the coordinators' list of people with their accounts."""
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from workspace.accounts.models import User
+from workspace.directory import service as directory_service
+from workspace.extensions import db
+from workspace.people import service
+from workspace.people.access import coordinator_required
+from workspace.people.forms import PersonForm, ProfileForm
+from workspace.people.models import Role
+from workspace.rendering import render, see_other
+
+bp = Blueprint("people", __name__)
+
+
+def load_person_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.profile is None:
+        abort(404)
+    return user
+
+
+@bp.route("/profilo", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user.profile, name=user.name)
+    form.service_id.choices = directory_service.service_choices(_("— nessun servizio —"))
+    if form.validate_on_submit():
+        service.update_profile(
+            user,
+            name=form.name.data,
+            phone=form.phone.data,
+            locale=form.locale.data,
+        )
+        flash(_("Profilo aggiornato."), "success")
+        return redirect(url_for("people.profile"))
+    return render(
+        "people/profile.html",
+        "people/_profile_form.html",
+        form=form,
+        memberships=service.memberships_of(user),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.get("/persone")
+@coordinator_required
+def index():
+    return render("people/index.html", "people/_list.html", people=service.people_list())
+
+
+@bp.route("/persone/<int:user_id>", methods=["GET", "POST"])
+@coordinator_required
+def edit(user_id: int):
+    person = load_person_or_404(user_id)
+    form = PersonForm(obj=person.profile, name=person.name)
+    form.service_id.choices = directory_service.service_choices(_("— nessun servizio —"))
+    if not form.is_submitted():
+        form.role.data = person.profile.role.value
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        if (
+            person.id == current_user.id
+            and role != Role.COORDINATOR
+            and service.count_active_coordinators() <= 1
+        ):
+            form.role.errors.append(
+                _("Sei l'unico coordinatore attivo: nomina un altro coordinatore prima.")
+            )
+        else:
+            service.update_person(
+                person,
+                name=form.name.data,
+                role=role,
+                service_id=form.service_id.data,
+                organisation=form.organisation.data,
+            )
+            flash(_("Dati di %(name)s aggiornati.", name=person.name), "success")
+            return redirect(url_for("people.edit", user_id=person.id))
+    return render(
+        "people/edit.html",
+        "people/_person_form.html",
+        form=form,
+        person=person,
+        memberships=service.memberships_of(person),
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.post("/persone/<int:user_id>/disattiva")
+@coordinator_required
+def deactivate(user_id: int):
+    person = load_person_or_404(user_id)
+    if person.id == current_user.id:
+        flash(_("Non puoi disattivare il tuo stesso account."), "error")
+    else:
+        service.set_active(person, False)
+        flash(
+            _("Account di %(name)s disattivato: non può più accedere e le sue sessioni sono "
+              "state chiuse.", name=person.name),
+            "info",
+        )
+    return see_other(url_for("people.edit", user_id=person.id))
+
+
+@bp.post("/persone/<int:user_id>/riattiva")
+@coordinator_required
+def reactivate(user_id: int):
+    person = load_person_or_404(user_id)
+    service.set_active(person, True)
+    flash(_("Account di %(name)s riattivato.", name=person.name), "success")
+    return see_other(url_for("people.edit", user_id=person.id))

@@ -1,0 +1,99 @@
+"""Rules about people: profiles, the coordinators' management of accounts."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from workspace.accounts.models import User
+from workspace.directory.models import Service
+from workspace.extensions import db
+from workspace.groups.models import Membership
+from workspace.people.models import Profile, Role
+
+
+def create_person(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password_hash: str | None,
+    service: Service | None = None,
+    organisation: str | None = None,
+    locale: str = "it",
+) -> User:
+    user = User(email=email.strip().lower(), name=name.strip(), password_hash=password_hash)
+    user.profile = Profile(
+        role=role,
+        service=service if role != Role.EXTERNAL else None,
+        organisation=(organisation or None) if role == Role.EXTERNAL or service is None else None,
+        locale=locale,
+    )
+    db.session.add(user)
+    return user
+
+
+def update_profile(user: User, *, name: str, phone: str | None, locale: str, service_id=None,
+                   organisation=None, can_change_affiliation: bool = False) -> None:
+    user.name = name.strip()
+    user.profile.phone = (phone or "").strip() or None
+    user.profile.locale = locale
+    if can_change_affiliation:
+        set_affiliation(user, service_id=service_id, organisation=organisation)
+    db.session.commit()
+
+
+def set_affiliation(user: User, *, service_id: int | None, organisation: str | None) -> None:
+    if user.profile.is_external:
+        user.profile.service_id = None
+        user.profile.organisation = (organisation or "").strip() or None
+    else:
+        user.profile.service_id = service_id
+        user.profile.organisation = None
+
+
+def people_list(*, include_inactive: bool = True) -> list[User]:
+    query = (
+        select(User)
+        .join(Profile)
+        .options(selectinload(User.profile))
+        .order_by(User.name)
+    )
+    if not include_inactive:
+        query = query.where(User.active.is_(True))
+    return list(db.session.scalars(query).unique())
+
+
+def memberships_of(user: User) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership).where(Membership.user_id == user.id).options(
+                selectinload(Membership.group)
+            )
+        )
+    )
+
+
+def update_person(user: User, *, name: str, role: Role, service_id: int | None,
+                  organisation: str | None) -> None:
+    """A coordinator's edit of someone's account."""
+    user.name = name.strip()
+    user.profile.role = role
+    set_affiliation(user, service_id=service_id, organisation=organisation)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disabling ends every session at once; enabling lets the person sign in again."""
+    user.active = active
+    user.end_all_sessions()
+    db.session.commit()
+
+
+def count_active_coordinators() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .join(Profile)
+        .where(User.active.is_(True), Profile.role == Role.COORDINATOR)
+    )
