@@ -142,20 +142,23 @@ def reset_password(token: str):
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        errors = service.change_password(
+    if form.is_submitted():
+        valid = form.validate()
+        errors = service.password_change_errors(
             current_user, form.current_password.data, form.new_password.data
         )
-        if not errors:
-            # The password change ended every session, this one included: start a new one.
+        for name, message in errors.items():
+            getattr(form, name).errors = [*getattr(form, name).errors, message]
+        if valid and not errors:
+            service.change_password(current_user, form.new_password.data)
+            # The change ended every session of the person, this one too: start a new one.
             start_session(current_user._get_current_object())
             flash(
-                _("Password cambiata. Le altre sessioni aperte con il tuo account sono state chiuse."),
+                _("Password cambiata. Le altre sessioni aperte con il tuo account sono state "
+                  "chiuse."),
                 "success",
             )
             return redirect(url_for("people.profile"))
-        for name, message in errors.items():
-            getattr(form, name).errors.append(message)
     status = 422 if form.errors else 200
     return render(
         "accounts/change_password.html", "accounts/_change_password_form.html", form=form, status=status

@@ -96,19 +96,20 @@ def set_password(user: User, password: str) -> None:
     user.end_all_sessions()
 
 
-def change_password(user: User, current: str, new: str) -> dict[str, str]:
-    """Field errors, or {} after the change has been committed."""
+def password_change_errors(user: User, current: str, new: str) -> dict[str, str]:
+    """What is wrong with a requested change, field by field ({} when it may go ahead)."""
     errors = {}
-    if not user.password_hash or not check_password_hash(user.password_hash, current):
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         errors["current_password"] = _("La password attuale non è corretta.")
-    problem = password_error(new, personal=(user.email, user.name))
+    problem = password_error(new or "", personal=(user.email, user.name)) if new else None
     if problem:
         errors["new_password"] = problem
-    if errors:
-        return errors
+    return errors
+
+
+def change_password(user: User, new: str) -> None:
     set_password(user, new)
     db.session.commit()
-    return {}
 
 
 def start_password_reset(email: str) -> tuple[User, str] | None:

@@ -1,0 +1,232 @@
+"""Browser journeys: Debian's Chromium, driven by Playwright, against a live gunicorn.
+
+The server runs on its own SQLite file with the demo data, never on TEST_DATABASE_URL, so
+the journeys see the same app a person would after `make run`. Every test here carries the
+``e2e`` marker; without Chromium or Playwright the whole folder is skipped with the reason.
+"""
+
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+E2E_DIR = Path(__file__).resolve().parent
+REPO_ROOT = E2E_DIR.parents[1]
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts" / "e2e"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_TIMEOUT = 30
+
+
+def _missing_requirement() -> str | None:
+    # Never `playwright install`: the browser is the system's, kept up to date by apt.
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found: install Debian's chromium package to run the e2e tests"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is missing: pip install -e '.[test]'"
+    return None
+
+
+SKIP_REASON = _missing_requirement()
+
+
+class _SkippedModule(pytest.Module):
+    """Reports the module as skipped without importing it (it imports playwright)."""
+
+    def collect(self):
+        pytest.skip(SKIP_REASON)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path, parent):
+    if SKIP_REASON and _is_e2e(module_path):
+        return _SkippedModule.from_parent(parent, path=module_path)
+    return None
+
+
+def _is_e2e(path) -> bool:
+    return Path(path).resolve().is_relative_to(E2E_DIR)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Called with the whole session's items, not only this folder's.
+    for item in items:
+        if _is_e2e(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if ARTIFACTS_DIR.is_dir() and any(ARTIFACTS_DIR.glob("*.png")):
+        terminalreporter.write_sep("-", "e2e screenshots")
+        terminalreporter.write_line(str(ARTIFACTS_DIR))
+
+
+# -- Live server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _flask(env: dict, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _gunicorn_options() -> list[str]:
+    # gunicorn >= 25.1 opens a control socket at one fixed path in $HOME: two suites running
+    # at once would fight over it.
+    from gunicorn import config
+
+    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url + "/salute", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    process.wait(timeout=10)
+    pytest.fail(f"the e2e server at {url} did not answer /salute:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    workdir = Path(tempfile.mkdtemp(prefix="tavolo-e2e-"))
+    env = {
+        **os.environ,
+        "SECRET_KEY": secrets.token_hex(32),
+        "TAVOLO_INSTANCE_PATH": str(workdir / "instance"),
+        "DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
+        "FLASK_APP": "workspace",
+    }
+    _flask(env, "db", "upgrade")
+    _flask(env, "demo-data")
+
+    url = f"http://127.0.0.1:{_free_port()}"
+    log = workdir / "gunicorn.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                url.removeprefix("http://"),
+                *_gunicorn_options(),
+                "workspace:create_app()",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- Browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server, locale="it-IT", viewport={"width": 1280, "height": 800}
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+# -- Screenshots -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS_DIR.glob("*.png"):
+        old.unlink()
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture
+def screenshot(request, artifacts_dir, page):
+    """``screenshot("step")`` saves the page as test-artifacts/e2e/<test>--<nn>-<step>.png."""
+    test_name = re.sub(r"[^\w-]+", "_", request.node.name).strip("_")
+    steps = []
+
+    def save(step: str, *, full_page: bool = True, target=None) -> Path:
+        steps.append(step)
+        slug = re.sub(r"[^\w-]+", "-", step).strip("-")
+        path = artifacts_dir / f"{test_name}--{len(steps):02d}-{slug}.png"
+        (target or page).screenshot(path=path, full_page=full_page)
+        return path
+
+    return save

@@ -1,0 +1,160 @@
+"""Every route, every role: who gets what. A new route must be added to ROUTES below."""
+
+import pytest
+
+from workspace.directory.models import Service
+from workspace.groups.models import GroupRole, Membership
+from workspace.invitations import service as invitations
+from workspace.people.models import Role
+
+# endpoint -> (method, url template). {group} is a group the "member"/"lead" belong to,
+# {membership} a membership in it, {service} a service, {person} another person,
+# {invitation} a pending invitation.
+ROUTES = {
+    "home.index": ("GET", "/"),
+    "home.health": ("GET", "/salute"),
+    "accounts.login": ("GET", "/accedi"),
+    "accounts.logout": ("POST", "/esci"),
+    "accounts.forgot_password": ("GET", "/password/dimenticata"),
+    "accounts.reset_password": ("GET", "/password/reimposta/not-a-token"),
+    "accounts.change_password": ("GET", "/profilo/password"),
+    "accounts.set_language": ("POST", "/lingua"),
+    "people.profile": ("GET", "/profilo"),
+    "people.index": ("GET", "/persone"),
+    "people.edit": ("GET", "/persone/{person}"),
+    "people.deactivate": ("POST", "/persone/{person}/disattiva"),
+    "people.reactivate": ("POST", "/persone/{person}/riattiva"),
+    "invitations.index": ("GET", "/inviti"),
+    "invitations.create": ("GET", "/inviti/nuovo"),
+    "invitations.resend": ("POST", "/inviti/{invitation}/invia-di-nuovo"),
+    "invitations.revoke": ("POST", "/inviti/{invitation}/revoca"),
+    "invitations.accept": ("GET", "/invito/not-a-token"),
+    "directory.index": ("GET", "/servizi/"),
+    "directory.create": ("GET", "/servizi/nuovo"),
+    "directory.edit": ("GET", "/servizi/{service}/modifica"),
+    "directory.retire": ("POST", "/servizi/{service}/ritira"),
+    "directory.restore": ("POST", "/servizi/{service}/ripristina"),
+    "groups.index": ("GET", "/gruppi/"),
+    "groups.create": ("GET", "/gruppi/nuovo"),
+    "groups.show": ("GET", "/gruppi/{group}"),
+    "groups.edit": ("GET", "/gruppi/{group}/modifica"),
+    "groups.archive": ("POST", "/gruppi/{group}/archivia"),
+    "groups.unarchive": ("POST", "/gruppi/{group}/riattiva"),
+    "groups.add_member": ("POST", "/gruppi/{group}/componenti"),
+    "groups.change_role": ("POST", "/gruppi/{group}/componenti/{membership}/ruolo"),
+    "groups.remove_member": ("POST", "/gruppi/{group}/componenti/{membership}/rimuovi"),
+}
+
+PUBLIC = {
+    "home.health",
+    "accounts.login",
+    "accounts.forgot_password",
+    "accounts.reset_password",
+    "accounts.set_language",
+    "invitations.accept",
+}
+
+ROLES = ["anonymous", "outsider", "external", "member", "lead", "coordinator"]
+
+COORDINATOR_ONLY = {
+    "people.index", "people.edit", "people.deactivate", "people.reactivate",
+    "invitations.index", "invitations.create", "invitations.resend", "invitations.revoke",
+    "directory.create", "directory.edit", "directory.retire", "directory.restore",
+    "groups.create", "groups.archive", "groups.unarchive",
+}
+GROUP_MANAGE = {"groups.edit", "groups.add_member", "groups.change_role", "groups.remove_member"}
+GROUP_READ = {"groups.show"}
+TABLE_MEMBERS = {"directory.index"}
+
+
+def expected(endpoint: str, role: str) -> set[int]:
+    """Acceptable status codes."""
+    if endpoint in PUBLIC:
+        return {200, 302, 303, 400, 404, 422}  # public pages answer everyone
+    if role == "anonymous":
+        return {302}  # to the sign-in page
+    if endpoint in COORDINATOR_ONLY:
+        return {200, 302, 303, 422} if role == "coordinator" else {403}
+    if endpoint in GROUP_MANAGE:
+        if role in ("lead", "coordinator"):
+            return {200, 302, 303, 422}
+        if role in ("outsider", "external"):
+            return {404}  # the group is invisible to them
+        return {403}
+    if endpoint in GROUP_READ:
+        return {200} if role in ("member", "lead", "coordinator") else {404}
+    if endpoint in TABLE_MEMBERS:
+        return {403} if role == "external" else {200}
+    return {200, 302, 303}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints == set(ROUTES), (
+        f"missing: {endpoints - set(ROUTES)}; stale: {set(ROUTES) - endpoints}"
+    )
+
+
+@pytest.fixture
+def world(app, make_user, make_group, make_service):
+    lead = make_user(Role.OPERATOR, name="Referente")
+    member = make_user(Role.OPERATOR, name="Componente")
+    other = make_user(Role.OPERATOR, name="Altra persona")
+    people = {
+        "outsider": make_user(Role.OPERATOR, name="Esterna al gruppo"),
+        "external": make_user(Role.EXTERNAL, name="Partecipante esterno"),
+        "member": member,
+        "lead": lead,
+        "coordinator": make_user(Role.COORDINATOR, name="Coordinatrice"),
+    }
+    group = make_group("Revisione linee guida", leads=[lead], members=[member, other])
+    # The external participant belongs to another group: never to this one.
+    make_group("Gruppo congiunto", members=[people["external"]], is_joint=True)
+    service = make_service()
+    invitation, _ = invitations.create_invitation(
+        email="nuova@comune.example.it", name="Nuova", role=Role.OPERATOR, service=service,
+        organisation=None, groups=[], invited_by=people["coordinator"],
+    )
+    membership = Membership.query.filter_by(group_id=group.id, user_id=other.id).one()
+    ids = {
+        "group": group.slug,
+        "membership": membership.id,
+        "service": service.id,
+        "person": other.id,
+        "invitation": invitation.id,
+    }
+    return people, ids
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_who_gets_what(make_app, world, endpoint, role):
+    people, ids = world
+    method, template = ROUTES[endpoint]
+    url = template.format(**ids)
+    client = make_app().test_client()
+    if role != "anonymous":
+        response = client.post(
+            "/accedi", data={"email": people[role].email, "password": "una-password-robusta-42"}
+        )
+        assert response.status_code == 302
+    data = {"locale": "it"} if endpoint == "accounts.set_language" else {}
+    if endpoint == "groups.change_role":
+        data = {"role": GroupRole.MEMBER.value}
+    response = client.open(url, method=method, data=data)
+    assert response.status_code in expected(endpoint, role), (
+        f"{role} {method} {url}: {response.status_code}"
+    )
+    if role == "anonymous" and endpoint not in PUBLIC:
+        assert "/accedi" in response.location
+    if response.status_code == 404:
+        # Never the content of what was hidden.
+        assert b"Revisione linee guida" not in response.data
+        assert b"Componente" not in response.data or endpoint not in GROUP_READ
+
+
+def test_services_of_retired_kind_stay_hidden_from_external(client, login_as, make_service):
+    make_service(name="Servizio visibile")
+    login_as(Role.EXTERNAL)
+    assert client.get("/servizi/").status_code == 403
+    assert Service.query.count() == 1

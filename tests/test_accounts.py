@@ -1,0 +1,248 @@
+"""Signing in and out, throttling, password change and reset."""
+
+from datetime import timedelta
+
+from workspace.accounts.models import LoginAttempt, PasswordReset, User
+from workspace.clock import utcnow
+from workspace.extensions import db
+from workspace.people.models import Role
+
+from tests.support import PASSWORD, link_in, text
+
+
+def test_login_page_is_italian_and_has_labelled_fields(client):
+    page = client.get("/accedi").get_data(as_text=True)
+    assert 'lang="it"' in page
+    assert '<label for="email">E-mail' in page
+    assert '<label for="password">Password' in page
+
+
+def test_anonymous_home_goes_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.location.endswith("/accedi")
+
+
+def test_login_and_logout(client, auth, make_user):
+    user = make_user(name="Giulia Ferri")
+    response = auth.login(user)
+    assert response.status_code == 302
+    assert response.location == "/"
+    assert "Ciao Giulia Ferri" in client.get("/").get_data(as_text=True)
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_logout_needs_post(client, auth, make_user):
+    auth.login(make_user())
+    assert client.get("/esci").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_login_error_does_not_reveal_whether_the_account_exists(client, auth, make_user):
+    user = make_user()
+    wrong_password = auth.login(user, password="sbagliata-123")
+    unknown = auth.login("nessuno@comune.example.it", password="sbagliata-123")
+    assert wrong_password.status_code == unknown.status_code == 422
+    message = "E-mail o password non corretti."
+    assert message in wrong_password.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+def test_login_keeps_what_was_typed(client, auth):
+    page = auth.login("qualcuno@comune.example.it", password="x").get_data(as_text=True)
+    assert 'value="qualcuno@comune.example.it"' in page
+
+
+def test_email_is_case_insensitive(client, auth, make_user):
+    user = make_user(email="maria.rossi@comune.example.it")
+    assert auth.login("  Maria.Rossi@Comune.Example.IT ").status_code == 302
+    assert user.email == "maria.rossi@comune.example.it"
+
+
+def test_disabled_account_cannot_sign_in(client, auth, make_user):
+    user = make_user(active=False)
+    assert auth.login(user).status_code == 422
+
+
+def test_repeated_failures_are_throttled_per_account(client, auth, make_user):
+    user = make_user()
+    for _ in range(5):
+        assert auth.login(user, password="sbagliata-123").status_code == 422
+    response = auth.login(user)  # even the right password waits now
+    assert response.status_code == 429
+    assert "Troppi tentativi" in response.get_data(as_text=True)
+    # The window passes: the person can sign in again.
+    for attempt in LoginAttempt.query.all():
+        attempt.at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert auth.login(user).status_code == 302
+
+
+def test_throttle_is_per_address_too(make_app, make_user):
+    app = make_app(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    client = app.test_client()
+    for n in range(3):
+        client.post("/accedi", data={"email": f"x{n}@comune.example.it", "password": "no-no-no-1"})
+    user = make_user()
+    response = client.post("/accedi", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_successful_login_clears_failures(client, auth, make_user):
+    user = make_user()
+    auth.login(user, password="sbagliata-123")
+    assert auth.login(user).status_code == 302
+    assert LoginAttempt.query.filter_by(email=user.email).count() == 0
+
+
+def test_next_parameter_is_followed_only_within_the_site(client, make_user):
+    user = make_user()
+    data = {"email": user.email, "password": PASSWORD}
+    response = client.post("/accedi?next=/gruppi/", data=data)
+    assert response.location == "/gruppi/"
+    client.post("/esci")
+    for bad in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.post("/accedi?next=" + bad, data=data)
+        assert response.location == "/", bad
+        client.post("/esci")
+
+
+def test_remember_me_sets_a_lasting_cookie(client, auth, make_user):
+    response = auth.login(make_user(), remember=True)
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = [c for c in cookies if c.startswith("remember_token=")]
+    assert remember and "HttpOnly" in remember[0] and "SameSite=Lax" in remember[0]
+
+
+def test_session_cookie_flags(client, auth, make_user):
+    response = auth.login(make_user())
+    cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_change_password_ends_other_sessions(make_app, make_user):
+    app = make_app()
+    user = make_user()
+    here, elsewhere = app.test_client(), app.test_client()
+    for c in (here, elsewhere):
+        c.post("/accedi", data={"email": user.email, "password": PASSWORD})
+    response = here.post(
+        "/profilo/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "un-altra-password-lunga",
+            "confirm": "un-altra-password-lunga",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/").status_code == 200  # this session goes on
+    assert elsewhere.get("/").status_code == 302  # the other one is over
+    here.post("/esci")
+    assert here.post(
+        "/accedi", data={"email": user.email, "password": "un-altra-password-lunga"}
+    ).status_code == 302
+
+
+def test_change_password_errors_next_to_fields(client, login_as):
+    login_as()
+    response = client.post(
+        "/profilo/password",
+        data={"current_password": "non-lei", "new_password": "password", "confirm": "diversa"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "La password attuale non è corretta." in page
+    assert "Le due password non coincidono." in page
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="current_password-error"' in page
+
+
+def test_change_password_refuses_common_passwords(client, login_as):
+    login_as()
+    response = client.post(
+        "/profilo/password",
+        data={"current_password": PASSWORD, "new_password": "qwertyuiop", "confirm": "qwertyuiop"},
+    )
+    assert response.status_code == 422
+    assert "tra le più usate" in response.get_data(as_text=True)
+
+
+def test_password_reset_by_mail(client, make_user, outbox):
+    user = make_user(name="Paolo Conti")
+    response = client.post("/password/dimenticata", data={"email": user.email})
+    assert response.status_code == 302
+    (message,) = outbox()
+    assert message["To"] == user.email
+    assert "Paolo Conti" in message.get_content()
+    link = link_in(message, "password/reimposta/")
+    form = client.get(link)
+    assert form.status_code == 200
+    response = client.post(link, data={"password": "nuova-password-sicura", "confirm": "nuova-password-sicura"})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # signed in straight away
+    # The link worked once.
+    assert client.get(link).status_code == 404
+    client.post("/esci")
+    assert client.post(
+        "/accedi", data={"email": user.email, "password": "nuova-password-sicura"}
+    ).status_code == 302
+
+
+def test_password_reset_says_the_same_for_unknown_addresses(client, outbox):
+    response = client.post("/password/dimenticata", data={"email": "nessuno@comune.example.it"})
+    assert response.status_code == 302
+    assert outbox() == []
+    assert "Se l'indirizzo corrisponde" in text(client.get("/accedi"))
+
+
+def test_password_reset_link_expires(client, make_user, outbox):
+    user = make_user()
+    client.post("/password/dimenticata", data={"email": user.email})
+    link = link_in(outbox()[0], "password/reimposta/")
+    reset = PasswordReset.query.one()
+    reset.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 404
+    assert "non è più valido" in response.get_data(as_text=True)
+
+
+def test_password_reset_form_errors_keep_the_page(client, make_user, outbox):
+    user = make_user()
+    client.post("/password/dimenticata", data={"email": user.email})
+    link = link_in(outbox()[0], "password/reimposta/")
+    response = client.post(link, data={"password": "corta", "confirm": "corta"})
+    assert response.status_code == 422
+    assert "almeno 8 caratteri" in response.get_data(as_text=True)
+
+
+def test_password_reset_invalid_email_format(client):
+    response = client.post("/password/dimenticata", data={"email": "non-una-mail"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "indirizzo e-mail valido" in page
+    assert 'value="non-una-mail"' in page
+
+
+def test_passwords_are_hashed_with_a_slow_kdf(make_app):
+    app = make_app(PASSWORD_HASH_METHOD="scrypt")
+    from workspace.accounts.service import hash_password
+
+    with app.app_context():
+        assert hash_password("una-password-robusta-42").startswith("scrypt:")
+
+
+def test_disabling_an_account_ends_its_sessions(make_app, make_user):
+    app = make_app()
+    person = make_user()
+    coordinator = make_user(Role.COORDINATOR)
+    theirs, mine = app.test_client(), app.test_client()
+    theirs.post("/accedi", data={"email": person.email, "password": PASSWORD})
+    mine.post("/accedi", data={"email": coordinator.email, "password": PASSWORD})
+    assert theirs.get("/").status_code == 200
+    assert mine.post(f"/persone/{person.id}/disattiva").status_code == 303
+    assert theirs.get("/").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, person.id).active is False
