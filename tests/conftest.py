@@ -11,14 +11,13 @@ import flask_migrate
 import pytest
 from sqlalchemy import text
 
+from tests.support import PASSWORD
 from workspace import create_app
 from workspace.directory.models import Scope, Service
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.people.models import Role
 from workspace.people.service import create_person
-
-from tests.support import PASSWORD
 
 FAST_HASH = "pbkdf2:sha256:1000"
 
@@ -123,8 +122,17 @@ def make_service(app):
 def make_user(app, make_service):
     counter = {"n": 0}
 
-    def _make(role=Role.OPERATOR, *, name=None, email=None, service=None, organisation=None,
-              password=PASSWORD, active=True, locale="it"):
+    def _make(
+        role=Role.OPERATOR,
+        *,
+        name=None,
+        email=None,
+        service=None,
+        organisation=None,
+        password=PASSWORD,
+        active=True,
+        locale="it",
+    ):
         counter["n"] += 1
         role = Role(role)
         if service is None and role == Role.OPERATOR:
@@ -156,9 +164,7 @@ def make_group(app):
     def _make(name=None, *, members=(), leads=(), is_joint=False, purpose="Per lavorare insieme."):
         counter["n"] += 1
         name = name or f"Gruppo {counter['n']}"
-        group = Group(
-            slug=f"gruppo-{counter['n']}", name=name, purpose=purpose, is_joint=is_joint
-        )
+        group = Group(slug=f"gruppo-{counter['n']}", name=name, purpose=purpose, is_joint=is_joint)
         db.session.add(group)
         for user in leads:
             db.session.add(Membership(group=group, user=user, role=GroupRole.LEAD))
@@ -220,5 +226,3 @@ def outbox(app):
         ]
 
     return _read
-
-

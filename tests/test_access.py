@@ -57,10 +57,21 @@ PUBLIC = {
 ROLES = ["anonymous", "outsider", "external", "member", "lead", "coordinator"]
 
 COORDINATOR_ONLY = {
-    "people.index", "people.edit", "people.deactivate", "people.reactivate",
-    "invitations.index", "invitations.create", "invitations.resend", "invitations.revoke",
-    "directory.create", "directory.edit", "directory.retire", "directory.restore",
-    "groups.create", "groups.archive", "groups.unarchive",
+    "people.index",
+    "people.edit",
+    "people.deactivate",
+    "people.reactivate",
+    "invitations.index",
+    "invitations.create",
+    "invitations.resend",
+    "invitations.revoke",
+    "directory.create",
+    "directory.edit",
+    "directory.retire",
+    "directory.restore",
+    "groups.create",
+    "groups.archive",
+    "groups.unarchive",
 }
 GROUP_MANAGE = {"groups.edit", "groups.add_member", "groups.change_role", "groups.remove_member"}
 GROUP_READ = {"groups.show"}
@@ -112,8 +123,13 @@ def world(app, make_user, make_group, make_service):
     make_group("Gruppo congiunto", members=[people["external"]], is_joint=True)
     service = make_service()
     invitation, _ = invitations.create_invitation(
-        email="nuova@comune.example.it", name="Nuova", role=Role.OPERATOR, service=service,
-        organisation=None, groups=[], invited_by=people["coordinator"],
+        email="nuova@comune.example.it",
+        name="Nuova",
+        role=Role.OPERATOR,
+        service=service,
+        organisation=None,
+        groups=[],
+        invited_by=people["coordinator"],
     )
     membership = Membership.query.filter_by(group_id=group.id, user_id=other.id).one()
     ids = {

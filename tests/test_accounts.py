@@ -2,12 +2,11 @@
 
 from datetime import timedelta
 
+from tests.support import PASSWORD, link_in, text
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.clock import utcnow
 from workspace.extensions import db
 from workspace.people.models import Role
-
-from tests.support import PASSWORD, link_in, text
 
 
 def test_login_page_is_italian_and_has_labelled_fields(client):
@@ -140,9 +139,12 @@ def test_change_password_ends_other_sessions(make_app, make_user):
     assert here.get("/").status_code == 200  # this session goes on
     assert elsewhere.get("/").status_code == 302  # the other one is over
     here.post("/esci")
-    assert here.post(
-        "/accedi", data={"email": user.email, "password": "un-altra-password-lunga"}
-    ).status_code == 302
+    assert (
+        here.post(
+            "/accedi", data={"email": user.email, "password": "un-altra-password-lunga"}
+        ).status_code
+        == 302
+    )
 
 
 def test_change_password_errors_next_to_fields(client, login_as):
@@ -179,15 +181,20 @@ def test_password_reset_by_mail(client, make_user, outbox):
     link = link_in(message, "password/reimposta/")
     form = client.get(link)
     assert form.status_code == 200
-    response = client.post(link, data={"password": "nuova-password-sicura", "confirm": "nuova-password-sicura"})
+    response = client.post(
+        link, data={"password": "nuova-password-sicura", "confirm": "nuova-password-sicura"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200  # signed in straight away
     # The link worked once.
     assert client.get(link).status_code == 404
     client.post("/esci")
-    assert client.post(
-        "/accedi", data={"email": user.email, "password": "nuova-password-sicura"}
-    ).status_code == 302
+    assert (
+        client.post(
+            "/accedi", data={"email": user.email, "password": "nuova-password-sicura"}
+        ).status_code
+        == 302
+    )
 
 
 def test_password_reset_says_the_same_for_unknown_addresses(client, outbox):

@@ -105,9 +105,21 @@ def test_health_endpoint(client):
 def test_built_wheel_carries_templates_static_migrations_and_catalogues(tmp_path):
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(root)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode != 0 and "setuptools" in result.stderr and "No module" in result.stderr:
         pytest.skip("setuptools not available to build a wheel offline")

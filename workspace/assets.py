@@ -1,8 +1,8 @@
 """Vendored front-end assets and the htmx settings that the strict CSP needs.
 
 htmx 2.0.11, from the npm package htmx.org@2.0.11 (dist/htmx.min.js), served as
-static/js/htmx-2.0.11.min.js; sha256 d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
-(checked by tests/test_assets.py).
+static/js/htmx-2.0.11.min.js; its sha256 is HTMX_SHA256 below (checked by
+tests/test_pages_and_errors.py).
 """
 
 from flask import Flask

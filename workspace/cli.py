@@ -22,7 +22,7 @@ def demo_data():
     result = load_demo_data()
     click.echo(f"Servizi aggiunti: {result['services_added']}")
     click.echo("")
-    click.echo("Accessi di prova (password per tutti: %s)" % DEMO_PASSWORD)
+    click.echo(f"Accessi di prova (password per tutti: {DEMO_PASSWORD})")
     for person, created in result["people"]:
         note = "" if created else "  (già presente: password invariata)"
         click.echo(f"  {person.role.value:<12} {person.email:<34} {person.name}{note}")

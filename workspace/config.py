@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask import Flask
 
 # Used only in debug and tests: create_app refuses to start anywhere else with it.
-DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105 (a marker)
 
 SECRET_KEY = DEV_SECRET_KEY
 SQLALCHEMY_DATABASE_URI = None  # instance/tavolo.db when unset; see finalise()
@@ -26,7 +26,7 @@ PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 WTF_CSRF_TIME_LIMIT = None
 
 # Passwords: scrypt (Werkzeug's default) is a slow, memory-hard KDF.
-PASSWORD_HASH_METHOD = "scrypt"
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name)
 PASSWORD_MIN_LENGTH = 8
 
 # Sign-in throttling, counted in the database so every worker sees the same numbers.

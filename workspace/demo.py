@@ -16,7 +16,7 @@ from workspace.groups.models import Group, GroupRole, Membership
 from workspace.people.models import Role
 from workspace.people.service import create_person
 
-DEMO_PASSWORD = "spazio-neutro-demo"
+DEMO_PASSWORD = "spazio-neutro-demo"  # noqa: S105 (published demo login)
 
 GROUPS = [
     (

@@ -25,8 +25,10 @@ def _messages() -> dict[int, tuple[str, str]]:
         ),
         500: (
             _("Errore del server"),
-            _("Si è verificato un errore imprevisto. Riprova; se continua, avvisa il "
-              "coordinamento."),
+            _(
+                "Si è verificato un errore imprevisto. Riprova; se continua, avvisa il "
+                "coordinamento."
+            ),
         ),
     }
 
@@ -46,9 +48,11 @@ def register_error_handlers(app: Flask) -> None:
         return render_error(
             400,
             _("Sessione scaduta"),
-            _("Il modulo è rimasto aperto troppo a lungo o la sessione è scaduta. "
-              "Ricarica la pagina e riprova: quello che avevi scritto è ancora nel modulo "
-              "se torni indietro."),
+            _(
+                "Il modulo è rimasto aperto troppo a lungo o la sessione è scaduta. "
+                "Ricarica la pagina e riprova: quello che avevi scritto è ancora nel modulo "
+                "se torni indietro."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -1,6 +1,6 @@
 """Language and time on screen: Italian first, English on request, Europe/Rome always."""
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -9,9 +9,11 @@ babel = Babel()
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    if current_user.is_authenticated and getattr(current_user, "profile", None) is not None:
-        if current_user.profile.locale in languages:
-            return current_user.profile.locale
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    profile = getattr(current_user, "profile", None) if current_user.is_authenticated else None
+    if profile is not None and profile.locale in languages:
+        return profile.locale
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

@@ -43,4 +43,3 @@ def see_other(location: str):
         response.headers["HX-Redirect"] = location
         return response
     return redirect(location, code=303)
-

@@ -4,10 +4,10 @@ import secrets
 import sys
 from pathlib import Path
 
-TEMPLATE = '''# Local settings for this Tavolo installation, written by `make run`.
+TEMPLATE = """# Local settings for this Tavolo installation, written by `make run`.
 # Keep this file private: the secret key signs sessions and links in mail.
 SECRET_KEY = "{secret}"
-'''
+"""
 
 
 def main(instance: str = "instance") -> int:

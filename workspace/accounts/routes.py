@@ -36,7 +36,12 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("home.index")
 
@@ -102,10 +107,12 @@ def forgot_password():
                 send_mail(user.email, _("Tavolo: reimposta la password"), body)
             except MailError:
                 flash(
-                    _("Non è stato possibile inviare l'e-mail in questo momento. Riprova tra poco."),
+                    _("Non è stato possibile inviare l'e-mail in questo momento. Riprova."),
                     "error",
                 )
-                return render("accounts/forgot.html", "accounts/_forgot_form.html", form=form, status=503)
+                return render(
+                    "accounts/forgot.html", "accounts/_forgot_form.html", form=form, status=503
+                )
         flash(
             _(
                 "Se l'indirizzo corrisponde a un account attivo, riceverai un'e-mail con il link "
@@ -154,14 +161,19 @@ def change_password():
             # The change ended every session of the person, this one too: start a new one.
             start_session(current_user._get_current_object())
             flash(
-                _("Password cambiata. Le altre sessioni aperte con il tuo account sono state "
-                  "chiuse."),
+                _(
+                    "Password cambiata. Le altre sessioni aperte con il tuo account sono state "
+                    "chiuse."
+                ),
                 "success",
             )
             return redirect(url_for("people.profile"))
     status = 422 if form.errors else 200
     return render(
-        "accounts/change_password.html", "accounts/_change_password_form.html", form=form, status=status
+        "accounts/change_password.html",
+        "accounts/_change_password_form.html",
+        form=form,
+        status=status,
     )
 
 

@@ -38,7 +38,9 @@ def password_error(password: str, *, personal: tuple[str, ...] = ()) -> str | No
         None: None,
         "too_short": _("La password deve avere almeno %(n)d caratteri.", n=min_length),
         "too_long": _("La password è troppo lunga."),
-        "common": _("Questa password è tra le più usate e facili da indovinare: scegline un'altra."),
+        "common": _(
+            "Questa password è tra le più usate e facili da indovinare: scegline un'altra."
+        ),
         "personal": _("La password non può essere il tuo nome o il tuo indirizzo e-mail."),
     }[problem]
 
@@ -55,7 +57,9 @@ class SignIn:
 
 def _recent_failures(column, value: str, since: datetime) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(column == value, LoginAttempt.at >= since)
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(column == value, LoginAttempt.at >= since)
     )
 
 
@@ -66,7 +70,8 @@ def authenticate(email: str, password: str, address: str) -> SignIn:
     address = (address or "unknown")[:64]
     since = utcnow() - config["LOGIN_FAILURE_WINDOW"]
     if (
-        _recent_failures(LoginAttempt.email, email, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        _recent_failures(LoginAttempt.email, email, since)
+        >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
         or _recent_failures(LoginAttempt.address, address, since)
         >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     ):
@@ -133,7 +138,9 @@ def start_password_reset(email: str) -> tuple[User, str] | None:
 
 def find_password_reset(token: str) -> PasswordReset | None:
     """The reset for this token if it can still be used."""
-    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == hash_token(token)))
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
+    )
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         return None
     user = db.session.get(User, reset.user_id)
@@ -149,7 +156,9 @@ def complete_password_reset(reset: PasswordReset, password: str) -> User:
     reset.used_at = now
     # Any other link still around for this person stops working too.
     for other in db.session.scalars(
-        select(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        select(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None)
+        )
     ):
         other.used_at = now
     db.session.commit()

@@ -52,7 +52,9 @@ def next_position(scope: Scope) -> int:
     return (current or 0) + 1
 
 
-def create_service(*, name: str, district: str, health_authority: str | None, scope: Scope) -> Service:
+def create_service(
+    *, name: str, district: str, health_authority: str | None, scope: Scope
+) -> Service:
     service = Service(
         name=name.strip(),
         district=district.strip(),
@@ -65,8 +67,9 @@ def create_service(*, name: str, district: str, health_authority: str | None, sc
     return service
 
 
-def update_service(service: Service, *, name: str, district: str, health_authority: str | None,
-                   scope: Scope) -> None:
+def update_service(
+    service: Service, *, name: str, district: str, health_authority: str | None, scope: Scope
+) -> None:
     if scope != service.scope:
         service.position = next_position(scope)
     service.name = name.strip()

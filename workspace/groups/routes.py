@@ -37,8 +37,13 @@ def add_member_form(access: GroupAccess, form: AddMemberForm | None = None) -> A
     return form
 
 
-def render_members(access: GroupAccess, *, add_form: AddMemberForm | None = None,
-                   error: str | None = None, status: int = 200):
+def render_members(
+    access: GroupAccess,
+    *,
+    add_form: AddMemberForm | None = None,
+    error: str | None = None,
+    status: int = 200,
+):
     """The group page, or only its members region when htmx asked for that."""
     context = {
         "access": access,
@@ -47,9 +52,7 @@ def render_members(access: GroupAccess, *, add_form: AddMemberForm | None = None
         "add_form": add_member_form(access, add_form) if access.can_manage else None,
         "role_form": MemberRoleForm(formdata=None),
         "members_error": error,
-        "panels": [
-            (panel, panel.context(access)) for panel in group_panels(current_app)
-        ],
+        "panels": [(panel, panel.context(access)) for panel in group_panels(current_app)],
     }
     return render(
         "groups/show.html",
@@ -93,7 +96,10 @@ def create():
         flash(_("Gruppo «%(name)s» creato. Ora aggiungi i componenti.", name=group.name), "success")
         return redirect(url_for("groups.show", slug=group.slug))
     return render(
-        "groups/edit.html", "groups/_form.html", form=form, group=None,
+        "groups/edit.html",
+        "groups/_form.html",
+        form=form,
+        group=None,
         status=422 if form.errors else 200,
     )
 
@@ -117,7 +123,10 @@ def edit(slug: str):
         flash(_("Gruppo aggiornato."), "success")
         return redirect(url_for("groups.show", slug=group.slug))
     return render(
-        "groups/edit.html", "groups/_form.html", form=form, group=group,
+        "groups/edit.html",
+        "groups/_form.html",
+        form=form,
+        group=group,
         status=422 if form.errors else 200,
     )
 
@@ -127,7 +136,9 @@ def edit(slug: str):
 def archive(slug: str):
     access = load_group_or_404(slug)
     groups_service.set_archived(access.group, True)
-    flash(_("Gruppo archiviato: resta consultabile ma non compare più tra i gruppi attivi."), "info")
+    flash(
+        _("Gruppo archiviato: resta consultabile ma non compare più tra i gruppi attivi."), "info"
+    )
     return redirect(url_for("groups.show", slug=slug), code=303)
 
 
@@ -146,7 +157,10 @@ def add_member(slug: str):
     access = load_group_or_404(slug, manage=True)
     form = add_member_form(access, AddMemberForm())
     if not form.validate_on_submit():
-        return render_members(access, add_form=form, status=422)
+        error = None
+        if form.user_id.errors:
+            error = _("La persona scelta non si può aggiungere: forse fa già parte del gruppo.")
+        return render_members(access, add_form=form, error=error, status=422)
     user = db.session.get(User, form.user_id.data)
     try:
         membership = groups_service.add_member(

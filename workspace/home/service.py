@@ -25,7 +25,9 @@ def member_counts(groups: list[Group]) -> dict[int, int]:
     return {group_id: count for group_id, count in rows}
 
 
-def news(user: User, groups: list[Group], since: datetime | None, limit: int = 20) -> list[Membership]:
+def news(
+    user: User, groups: list[Group], since: datetime | None, limit: int = 20
+) -> list[Membership]:
     """People who joined the person's groups since the previous visit (newest first)."""
     if not groups or since is None:
         return []

@@ -48,8 +48,11 @@ def _send(invitation: Invitation, token: str) -> bool:
         service.send_invitation_mail(invitation, token)
     except MailError:
         flash(
-            _("L'invito per %(email)s è salvato ma l'e-mail non è partita: il server di posta "
-              "non risponde. Riprova con «Invia di nuovo».", email=invitation.email),
+            _(
+                "L'invito per %(email)s è salvato ma l'e-mail non è partita: il server di posta "
+                "non risponde. Riprova con «Invia di nuovo».",
+                email=invitation.email,
+            ),
             "error",
         )
         return False
@@ -91,9 +94,11 @@ def create():
         else:
             if _send(invitation, token):
                 flash(
-                    _("Invito inviato a %(email)s. Il link vale %(days)d giorni.",
-                      email=invitation.email,
-                      days=(invitation.expires_at - invitation.created_at).days),
+                    _(
+                        "Invito inviato a %(email)s. Il link vale %(days)d giorni.",
+                        email=invitation.email,
+                        days=(invitation.expires_at - invitation.created_at).days,
+                    ),
                     "success",
                 )
             return redirect(url_for("invitations.index"))
@@ -124,7 +129,9 @@ def resend(invitation_id: int):
 def revoke(invitation_id: int):
     invitation = load_invitation_or_404(invitation_id)
     service.revoke(invitation)
-    flash(_("Invito a %(email)s revocato: il link non funziona più.", email=invitation.email), "info")
+    flash(
+        _("Invito a %(email)s revocato: il link non funziona più.", email=invitation.email), "info"
+    )
     return see_other(url_for("invitations.index"))
 
 
@@ -151,5 +158,3 @@ def accept(token: str):
         render_template("invitations/accept.html", form=form, invitation=invitation, token=token),
         422 if form.errors else 200,
     )
-
-

@@ -56,8 +56,10 @@ def create_invitation(
         raise InvitationError(_("Esiste già un account con questo indirizzo."), field="email")
     if pending_for(email) is not None:
         raise InvitationError(
-            _("C'è già un invito in attesa per questo indirizzo: puoi inviarlo di nuovo "
-              "dall'elenco degli inviti."),
+            _(
+                "C'è già un invito in attesa per questo indirizzo: puoi inviarlo di nuovo "
+                "dall'elenco degli inviti."
+            ),
             field="email",
         )
     if role != Role.EXTERNAL and service is None and role != Role.COORDINATOR:

@@ -45,7 +45,9 @@ class ProfileForm(AffiliationMixin, FlaskForm):
             Regexp(r"^[0-9+()./ -]*$", message=_l("Usa solo cifre, spazi e + ( ) . / -")),
         ],
     )
-    locale = SelectField(_l("Lingua dell'interfaccia"), choices=[("it", "Italiano"), ("en", "English")])
+    locale = SelectField(
+        _l("Lingua dell'interfaccia"), choices=[("it", "Italiano"), ("en", "English")]
+    )
 
 
 class PersonForm(AffiliationMixin, FlaskForm):

@@ -100,8 +100,11 @@ def deactivate(user_id: int):
     else:
         service.set_active(person, False)
         flash(
-            _("Account di %(name)s disattivato: non può più accedere e le sue sessioni sono "
-              "state chiuse.", name=person.name),
+            _(
+                "Account di %(name)s disattivato: non può più accedere e le sue sessioni sono "
+                "state chiuse.",
+                name=person.name,
+            ),
             "info",
         )
     return see_other(url_for("people.edit", user_id=person.id))

@@ -31,8 +31,16 @@ def create_person(
     return user
 
 
-def update_profile(user: User, *, name: str, phone: str | None, locale: str, service_id=None,
-                   organisation=None, can_change_affiliation: bool = False) -> None:
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    phone: str | None,
+    locale: str,
+    service_id=None,
+    organisation=None,
+    can_change_affiliation: bool = False,
+) -> None:
     user.name = name.strip()
     user.profile.phone = (phone or "").strip() or None
     user.profile.locale = locale
@@ -51,12 +59,7 @@ def set_affiliation(user: User, *, service_id: int | None, organisation: str | N
 
 
 def people_list(*, include_inactive: bool = True) -> list[User]:
-    query = (
-        select(User)
-        .join(Profile)
-        .options(selectinload(User.profile))
-        .order_by(User.name)
-    )
+    query = select(User).join(Profile).options(selectinload(User.profile)).order_by(User.name)
     if not include_inactive:
         query = query.where(User.active.is_(True))
     return list(db.session.scalars(query).unique())
@@ -65,15 +68,16 @@ def people_list(*, include_inactive: bool = True) -> list[User]:
 def memberships_of(user: User) -> list[Membership]:
     return list(
         db.session.scalars(
-            select(Membership).where(Membership.user_id == user.id).options(
-                selectinload(Membership.group)
-            )
+            select(Membership)
+            .where(Membership.user_id == user.id)
+            .options(selectinload(Membership.group))
         )
     )
 
 
-def update_person(user: User, *, name: str, role: Role, service_id: int | None,
-                  organisation: str | None) -> None:
+def update_person(
+    user: User, *, name: str, role: Role, service_id: int | None, organisation: str | None
+) -> None:
     """A coordinator's edit of someone's account."""
     user.name = name.strip()
     user.profile.role = role
