@@ -28,17 +28,32 @@ def test_profile_errors_keep_what_was_typed(client, login_as):
     assert 'value="chiamami!"' in page
 
 
-def test_profile_cannot_change_role_or_service(client, login_as, make_service):
+def test_profile_changes_service_but_not_role(client, login_as, make_service):
     me = login_as()
-    original = me.profile.service_id
-    other = make_service()
-    client.post(
+    other = make_service(name="Cooperativa Milagro", district="Paullo")
+    response = client.post(
         "/profilo",
         data={"name": "X", "locale": "it", "role": "coordinator", "service_id": other.id},
     )
+    assert response.status_code == 302
     db.session.expire_all()
     assert me.profile.role == Role.OPERATOR
-    assert me.profile.service_id == original
+    assert me.profile.service_id == other.id
+
+
+def test_external_profile_keeps_an_organisation_not_a_service(client, login_as, make_service):
+    me = login_as(Role.EXTERNAL)
+    service = make_service()
+    page = text(client.get("/profilo"))
+    assert "Ente o coordinamento" in page and 'name="service_id"' not in page
+    client.post(
+        "/profilo",
+        data={"name": "X", "locale": "it", "organisation": "Coordinamento affidi Ovest",
+              "service_id": service.id},
+    )
+    db.session.expire_all()
+    assert me.profile.service_id is None
+    assert me.profile.organisation == "Coordinamento affidi Ovest"
 
 
 def test_coordinator_lists_and_edits_people(client, login_as, make_user, make_service):

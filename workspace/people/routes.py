@@ -35,6 +35,8 @@ def profile():
             name=form.name.data,
             phone=form.phone.data,
             locale=form.locale.data,
+            service_id=form.service_id.data,
+            organisation=form.organisation.data,
         )
         flash(_("Profilo aggiornato."), "success")
         return redirect(url_for("people.profile"))

@@ -37,15 +37,14 @@ def update_profile(
     name: str,
     phone: str | None,
     locale: str,
-    service_id=None,
-    organisation=None,
-    can_change_affiliation: bool = False,
+    service_id: int | None,
+    organisation: str | None,
 ) -> None:
+    """A person's own edit: name, contacts, language and where they work (not their role)."""
     user.name = name.strip()
     user.profile.phone = (phone or "").strip() or None
     user.profile.locale = locale
-    if can_change_affiliation:
-        set_affiliation(user, service_id=service_id, organisation=organisation)
+    set_affiliation(user, service_id=service_id, organisation=organisation)
     db.session.commit()
 
 
