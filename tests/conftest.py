@@ -4,11 +4,14 @@ The schema is made once per session by running the migrations (so they are teste
 test then starts from empty tables. TEST_DATABASE_URL picks PostgreSQL; SQLite otherwise.
 """
 
+import contextvars
 import os
 import secrets
 
 import flask_migrate
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.support import PASSWORD
@@ -44,6 +47,23 @@ def _settings(database_url: str, **extra) -> dict:
     return settings
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a context of its own, as it does in production.
+
+    Tests keep an app context open for their factories; without this, every request would
+    reuse it, and ``g`` (the signed-in user, the chosen language) and the session's identity
+    map would carry over from one request to the next, hiding real bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()  # the test's writes are visible, its transaction is over
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.rollback()  # and the test reads what the request wrote
+        return response
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = _database_url(tmp_path_factory)
@@ -68,6 +88,7 @@ def make_app(database_url, tmp_path, monkeypatch):
 
     def _make(**extra):
         app = create_app(_settings(database_url, **extra))
+        app.test_client_class = IsolatedClient
         built.append(app)
         return app
 

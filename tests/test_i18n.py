@@ -93,3 +93,10 @@ def test_english_catalogue_is_compiled_and_current():
     mo = po.with_suffix(".mo")
     assert mo.exists(), "run `make translations`"
     assert mo.stat().st_mtime >= po.stat().st_mtime - 1, "the .mo is older than the .po"
+
+
+def test_profile_confirmation_speaks_the_new_language(client, login_as):
+    me = login_as()
+    response = client.post("/profilo", data={"name": me.name, "locale": "en"})
+    assert response.status_code == 302
+    assert "Profile updated." in text(client.get("/profilo"))

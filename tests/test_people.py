@@ -48,8 +48,12 @@ def test_external_profile_keeps_an_organisation_not_a_service(client, login_as, 
     assert "Ente o coordinamento" in page and 'name="service_id"' not in page
     client.post(
         "/profilo",
-        data={"name": "X", "locale": "it", "organisation": "Coordinamento affidi Ovest",
-              "service_id": service.id},
+        data={
+            "name": "X",
+            "locale": "it",
+            "organisation": "Coordinamento affidi Ovest",
+            "service_id": service.id,
+        },
     )
     db.session.expire_all()
     assert me.profile.service_id is None

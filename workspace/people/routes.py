@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from workspace.accounts.models import User
@@ -38,6 +39,7 @@ def profile():
             service_id=form.service_id.data,
             organisation=form.organisation.data,
         )
+        refresh()  # the confirmation speaks the language just chosen
         flash(_("Profilo aggiornato."), "success")
         return redirect(url_for("people.profile"))
     return render(
