@@ -35,4 +35,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    # The sign-in page says what it needs to; no extra "please log in" flash.
+    login_manager.login_message = None
     login_manager.session_protection = "basic"

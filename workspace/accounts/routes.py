@@ -29,8 +29,6 @@ def load_user(session_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-login_manager.login_message = None
-
 
 def safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""

@@ -90,8 +90,3 @@ def restore_service(service: Service) -> None:
     service.retired_at = None
     db.session.commit()
 
-
-def find_service(district: str, name: str) -> Service | None:
-    return db.session.scalar(
-        select(Service).where(Service.district == district, Service.name == name)
-    )

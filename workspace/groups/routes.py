@@ -91,7 +91,6 @@ def create():
             name=form.name.data,
             purpose=form.purpose.data or "",
             is_joint=form.is_joint.data,
-            creator=current_user,
         )
         flash(_("Gruppo «%(name)s» creato. Ora aggiungi i componenti.", name=group.name), "success")
         return redirect(url_for("groups.show", slug=group.slug))

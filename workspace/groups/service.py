@@ -73,7 +73,7 @@ def candidates(group: Group) -> list[User]:
     )
 
 
-def create_group(*, name: str, purpose: str, is_joint: bool, creator: User) -> Group:
+def create_group(*, name: str, purpose: str, is_joint: bool) -> Group:
     group = Group(
         slug=unique_slug(name), name=name.strip(), purpose=purpose.strip(), is_joint=is_joint
     )
@@ -120,6 +120,3 @@ def remove_member(membership: Membership) -> None:
     db.session.delete(membership)
     db.session.commit()
 
-
-def find_group(slug: str) -> Group | None:
-    return db.session.scalar(select(Group).where(Group.slug == slug))
