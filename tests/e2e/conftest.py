@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SERVER_START_TIMEOUT = 30
+SERVER_LOG = pytest.StashKey[Path]()
+SCREENSHOTS_TAKEN = pytest.StashKey[bool]()
 
 
 def _missing_requirement() -> str | None:
@@ -76,7 +78,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if ARTIFACTS_DIR.is_dir() and any(ARTIFACTS_DIR.glob("*.png")):
+    if config.stash.get(SCREENSHOTS_TAKEN, False):
         terminalreporter.write_sep("-", "e2e screenshots")
         terminalreporter.write_line(str(ARTIFACTS_DIR))
 
@@ -130,7 +132,7 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server():
+def live_server(request):
     workdir = Path(tempfile.mkdtemp(prefix="tavolo-e2e-"))
     env = {
         **os.environ,
@@ -139,6 +141,7 @@ def live_server():
         "DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
         "FLASK_APP": "workspace",
     }
+    env.pop("TEST_DATABASE_URL", None)  # the unit tests' database: none of our business
     _flask(env, "db", "upgrade")
     _flask(env, "demo-data")
 
@@ -162,6 +165,7 @@ def live_server():
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    request.config.stash[SERVER_LOG] = log
     try:
         _wait_until_healthy(url, process, log)
         yield url
@@ -172,7 +176,23 @@ def live_server():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        del request.config.stash[SERVER_LOG]
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A failing journey shows what the server logged meanwhile (tracebacks of 500s)."""
+    log = item.config.stash.get(SERVER_LOG, None)
+    start = log.stat().st_size if log and log.exists() else 0
+    try:
+        return (yield)
+    except BaseException:
+        if log and log.exists():
+            with log.open(encoding="utf-8", errors="replace") as file:
+                file.seek(start)
+                item.add_report_section("call", "server log", file.read())
+        raise
 
 
 # -- Browser -----------------------------------------------------------------------------------
@@ -191,25 +211,34 @@ def browser():
 
 
 @pytest.fixture
-def context(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server, locale="it-IT", viewport={"width": 1280, "height": 800}
-    )
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+def new_page(browser, live_server):
+    """Opens a page in a fresh context (no cookies) of the given size; closed after the test."""
+    contexts = []
+
+    def open_page(width: int = 1280, height: int = 800):
+        context = browser.new_context(
+            base_url=live_server, locale="it-IT", viewport={"width": width, "height": height}
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
-def page(context):
-    return context.new_page()
+def page(new_page):
+    return new_page()
 
 
 # -- Screenshots -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir():
+def artifacts_dir(request):
+    request.config.stash[SCREENSHOTS_TAKEN] = True
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS_DIR.glob("*.png"):
         old.unlink()
@@ -217,16 +246,19 @@ def artifacts_dir():
 
 
 @pytest.fixture
-def screenshot(request, artifacts_dir, page):
-    """``screenshot("step")`` saves the page as test-artifacts/e2e/<test>--<nn>-<step>.png."""
+def screenshot(request, artifacts_dir):
+    """``screenshot("step")`` saves the page as test-artifacts/e2e/<test>--<nn>-<step>.png.
+
+    It shoots the ``page`` fixture unless given another page with ``target=``.
+    """
     test_name = re.sub(r"[^\w-]+", "_", request.node.name).strip("_")
     steps = []
 
-    def save(step: str, *, full_page: bool = True, target=None) -> Path:
+    def save(step: str, *, target=None, full_page: bool = True) -> Path:
         steps.append(step)
         slug = re.sub(r"[^\w-]+", "-", step).strip("-")
         path = artifacts_dir / f"{test_name}--{len(steps):02d}-{slug}.png"
-        (target or page).screenshot(path=path, full_page=full_page)
+        (target or request.getfixturevalue("page")).screenshot(path=path, full_page=full_page)
         return path
 
     return save

@@ -69,7 +69,8 @@ class HomePage(BasePage):
 
     @property
     def groups_section(self) -> Locator:
-        return self.page.get_by_role("region", name=re.compile(r"^(I tuoi gruppi|Gruppi di lavoro)$"))
+        title = re.compile(r"^(I tuoi gruppi|Gruppi di lavoro)$")
+        return self.page.get_by_role("region", name=title)
 
     @property
     def group_links(self) -> Locator:
@@ -99,6 +100,15 @@ class GroupPage(BasePage):
     def members(self) -> Locator:
         return self.members_region.get_by_role("list").first.get_by_role("listitem")
 
+    @property
+    def members_heading(self) -> Locator:
+        return self.members_region.get_by_role("heading", level=2)
+
+    def candidate(self, name: str) -> Locator:
+        """The option for a person in the "add a person" list, which reads "Name · Service"."""
+        person = self.members_region.get_by_label("Persona", exact=True)
+        return person.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b"))
+
     def member(self, name: str) -> Locator:
         return self.members.filter(has_text=name)
 
@@ -114,11 +124,7 @@ class GroupPage(BasePage):
 
     def add_member(self, name: str, role: str = "Componente") -> None:
         person = self.members_region.get_by_label("Persona", exact=True)
-        # Options read "Name · Service": pick by the name the person is known by.
-        value = person.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b")).get_attribute(
-            "value"
-        )
-        person.select_option(value)
+        person.select_option(self.candidate(name).get_attribute("value"))
         self.members_region.get_by_label("Ruolo nel gruppo", exact=True).select_option(label=role)
         self.members_region.get_by_role("button", name="Aggiungi al gruppo").click()
 
