@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT = 30
 SERVER_LOG = pytest.StashKey[Path]()
+SERVER_INSTANCE = pytest.StashKey[Path]()
 SCREENSHOTS_TAKEN = pytest.StashKey[bool]()
 
 
@@ -166,6 +167,7 @@ def live_server(request):
             stderr=subprocess.STDOUT,
         )
     request.config.stash[SERVER_LOG] = log
+    request.config.stash[SERVER_INSTANCE] = workdir / "instance"
     try:
         _wait_until_healthy(url, process, log)
         yield url
@@ -196,6 +198,26 @@ def pytest_runtest_call(item):
 
 
 # -- Browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_outbox(request, live_server):
+    """Reads the mail the live server wrote to its instance/outbox/ (newest last)."""
+    from email import message_from_bytes, policy
+
+    folder = request.config.stash[SERVER_INSTANCE] / "outbox"
+
+    def messages_to(address: str):
+        if not folder.exists():
+            return []
+        found = []
+        for path in sorted(folder.glob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == address:
+                found.append(message)
+        return found
+
+    return messages_to
 
 
 @pytest.fixture(scope="session")
