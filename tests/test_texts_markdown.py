@@ -1,0 +1,109 @@
+"""Rendering: CommonMark plus tables, heading ids, the table of contents and its sections."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workspace.texts.markdown import FALLBACK_ANCHOR, Heading, Rendered, render, slugify
+from workspace.texts.sections import split_sections
+
+
+@pytest.mark.parametrize(
+    ("title", "anchor"),
+    [
+        ("Ambientamento del bambino", "ambientamento-del-bambino"),
+        ("Perché così?", "perche-cosi"),
+        ("L'équipe e l’attività", "l-equipe-e-l-attivita"),
+        ("  Più   spazi  ", "piu-spazi"),
+        ("Città: orari 9–12", "citta-orari-9-12"),
+        ("snake_case", "snake-case"),
+        ("Ελληνικά", "ελληνικα"),
+        ("???", ""),
+    ],
+)
+def test_slugify(title, anchor):
+    assert slugify(title) == anchor
+
+
+def test_headings_get_ids_and_come_back_as_a_table_of_contents():
+    text = "Premessa.\n\n# Ambientamento del bambino\n\nTesto.\n\n## Orari *e* `turni`\n"
+    rendered = render(text)
+    assert isinstance(rendered, Rendered)
+    assert '<h1 id="ambientamento-del-bambino">Ambientamento del bambino</h1>' in rendered.html
+    assert '<h2 id="orari-e-turni">' in rendered.html
+    assert rendered.headings == [
+        Heading(1, "Ambientamento del bambino", "ambientamento-del-bambino", 1),
+        Heading(2, "Orari e turni", "orari-e-turni", 2),
+    ]
+
+
+def test_duplicate_and_empty_titles_get_unique_ids():
+    text = "# Note\n# Note\n# Note-2\n# Note\n#\n# ???\n"
+    anchors = [heading.anchor for heading in render(text).headings]
+    assert anchors == ["note", "note-2", "note-2-2", "note-3", FALLBACK_ANCHOR, "sezione-2"]
+
+
+def test_heading_sections_match_the_sections_module():
+    text = (
+        "Intro\n\n# Uno\n\ntesto\n\nSetext\n======\n\n- voce\n\n  # dentro la voce\n\n"
+        "```\n# codice\n```\n\n## Due\n"
+    )
+    sections = split_sections(text)
+    headings = render(text).headings
+    assert [(h.title, h.section) for h in headings] == [
+        ("Uno", 1),
+        ("Setext", 1),  # not a section of its own: it belongs to "Uno"
+        ("dentro la voce", 1),
+        ("Due", 2),
+    ]
+    assert [s.title for s in sections] == ["", "Uno", "Due"]
+
+
+def test_tables_render_without_style():
+    html = render("| Giorno | Ore |\n|:--|--:|\n| lunedì | 9 |\n").html
+    assert "<table>" in html and "<th>Giorno</th>" in html and "<td>9</td>" in html
+    assert "style" not in html and "align" not in html
+
+
+def test_raw_html_is_text():
+    html = render("Un <b>grassetto</b> finto e <div>blocco</div>").html
+    assert "<b>" not in html and "&lt;b&gt;" in html
+
+
+def test_soft_line_breaks_and_lists():
+    html = render("riga uno\nriga due\n\n1. a\n2. b\n").html
+    assert "<p>riga uno\nriga due</p>" in html
+    assert "<ol>\n<li>a</li>\n<li>b</li>\n</ol>" in html
+
+
+def test_empty_text():
+    assert render("") == Rendered("", [])
+
+
+def test_strikethrough_is_rendered():
+    assert "<s>vecchio</s>" in render("~~vecchio~~").html
+
+
+MARKDOWNISH = st.lists(
+    st.one_of(
+        st.sampled_from(["# ", "## ", "### ", "\n", "\n\n", "*", "`", "Titolo", "è", "- ",
+                         "```\n", "1. ", "> ", "| a |\n|---|\n", "=\n", "   "]),
+        st.text(max_size=4),
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(MARKDOWNISH)
+def test_heading_ids_are_unique_and_match_the_html(text):
+    rendered = render(text)
+    anchors = [heading.anchor for heading in rendered.headings]
+    assert len(anchors) == len(set(anchors))
+    assert re.findall(r'<h[1-6] id="([^"]+)">', rendered.html) == anchors
+    sections = split_sections(text)
+    for heading in rendered.headings:
+        assert 0 <= heading.section < len(sections)
+        assert 1 <= heading.level <= 6
