@@ -50,5 +50,10 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks (not part of `make test`): results in bench/results/.
+bench: install
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/revisions.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

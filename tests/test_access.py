@@ -3,6 +3,7 @@
 import pytest
 
 from workspace.directory.models import Service
+from workspace.documents import service as documents
 from workspace.groups.models import GroupRole, Membership
 from workspace.invitations import service as invitations
 from workspace.people.models import Role
@@ -43,6 +44,31 @@ ROUTES = {
     "groups.add_member": ("POST", "/gruppi/{group}/componenti"),
     "groups.change_role": ("POST", "/gruppi/{group}/componenti/{membership}/ruolo"),
     "groups.remove_member": ("POST", "/gruppi/{group}/componenti/{membership}/rimuovi"),
+    "documents.index": ("GET", "/gruppi/{group}/documenti/"),
+    "documents.create": ("GET", "/gruppi/{group}/documenti/nuovo"),
+    "documents.show": ("GET", "/gruppi/{group}/documenti/{document}"),
+    "documents.edit": ("GET", "/gruppi/{group}/documenti/{document}/modifica"),
+    "documents.preview": ("POST", "/gruppi/{group}/documenti/{document}/anteprima"),
+    "documents.keep_draft": ("POST", "/gruppi/{group}/documenti/{document}/bozza"),
+    "documents.discard_draft": ("POST", "/gruppi/{group}/documenti/{document}/bozza/elimina"),
+    "documents.presence": ("GET", "/gruppi/{group}/documenti/{document}/presenza"),
+    "documents.history": ("GET", "/gruppi/{group}/documenti/{document}/versioni"),
+    "documents.revision": ("GET", "/gruppi/{group}/documenti/{document}/versioni/2"),
+    "documents.restore": ("POST", "/gruppi/{group}/documenti/{document}/versioni/1/ripristina"),
+    "documents.approve": ("POST", "/gruppi/{group}/documenti/{document}/versioni/2/approva"),
+    "documents.details": ("GET", "/gruppi/{group}/documenti/{document}/dettagli"),
+    "documents.compare": ("GET", "/gruppi/{group}/documenti/{document}/confronta?da=1&a=2"),
+    "documents.attribution": ("GET", "/gruppi/{group}/documenti/{document}/versioni/2/autori"),
+    "documents.review": ("GET", "/gruppi/{group}/documenti/{document}/revisione"),
+    "documents.download_markdown": (
+        "GET",
+        "/gruppi/{group}/documenti/{document}/versioni/2/scarica.md",
+    ),
+    "documents.download_docx": (
+        "GET",
+        "/gruppi/{group}/documenti/{document}/versioni/2/scarica.docx",
+    ),
+    "documents.print_view": ("GET", "/gruppi/{group}/documenti/{document}/versioni/2/stampa"),
 }
 
 PUBLIC = {
@@ -73,8 +99,37 @@ COORDINATOR_ONLY = {
     "groups.archive",
     "groups.unarchive",
 }
-GROUP_MANAGE = {"groups.edit", "groups.add_member", "groups.change_role", "groups.remove_member"}
-GROUP_READ = {"groups.show"}
+GROUP_MANAGE = {
+    "groups.edit",
+    "groups.add_member",
+    "groups.change_role",
+    "groups.remove_member",
+    "documents.approve",
+}
+GROUP_READ = {
+    "groups.show",
+    "documents.index",
+    "documents.show",
+    "documents.history",
+    "documents.revision",
+    "documents.compare",
+    "documents.attribution",
+    "documents.review",
+    "documents.download_markdown",
+    "documents.download_docx",
+    "documents.print_view",
+    "documents.presence",
+}
+# What every member of the group may do, and nobody outside it (who gets 404).
+GROUP_WORK = {
+    "documents.create",
+    "documents.edit",
+    "documents.preview",
+    "documents.keep_draft",
+    "documents.discard_draft",
+    "documents.restore",
+    "documents.details",
+}
 TABLE_MEMBERS = {"directory.index"}
 
 
@@ -94,6 +149,8 @@ def expected(endpoint: str, role: str) -> set[int]:
         return {403}
     if endpoint in GROUP_READ:
         return {200} if role in ("member", "lead", "coordinator") else {404}
+    if endpoint in GROUP_WORK:
+        return {200, 302, 303, 422} if role in ("member", "lead", "coordinator") else {404}
     if endpoint in TABLE_MEMBERS:
         return {403} if role == "external" else {200}
     return {200, 302, 303}
@@ -132,12 +189,24 @@ def world(app, make_user, make_group, make_service):
         invited_by=people["coordinator"],
     )
     membership = Membership.query.filter_by(group_id=group.id, user_id=other.id).one()
+    document = documents.create_document(
+        group, title="Linee guida", description="", body="# Premessa\n\nTesto.\n", author=lead
+    )
+    documents.save(
+        document,
+        author=member,
+        body="# Premessa\n\nTesto rivisto.\n",
+        base_number=1,
+        section=None,
+        summary="",
+    )
     ids = {
         "group": group.slug,
         "membership": membership.id,
         "service": service.id,
         "person": other.id,
         "invitation": invitation.id,
+        "document": document.id,
     }
     return people, ids
 

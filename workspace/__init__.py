@@ -67,5 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         groups_bp,
     ):
         app.register_blueprint(blueprint)
+    from workspace import documents
+
+    documents.init_app(app)
     cli.init_app(app)
     return app

@@ -54,9 +54,12 @@ def create_coordinator(email: str, name: str, password: str):
 @click.command("prune")
 @click.option("--days", default=30, show_default=True, help="Keep this many days.")
 def prune(days: int):
-    """Delete old failed sign-in records (run daily from cron)."""
+    """Delete old failed sign-in records and expired unsaved texts (run daily from cron)."""
     from workspace.accounts.service import prune_login_attempts
     from workspace.clock import utcnow
+    from workspace.revisions.service import prune_pending, prune_presence
 
     removed = prune_login_attempts(utcnow() - timedelta(days=days))
     click.echo(f"Tentativi di accesso eliminati: {removed}")
+    click.echo(f"Testi in attesa scaduti eliminati: {prune_pending()}")
+    click.echo(f"Presenze vecchie eliminate: {prune_presence()}")

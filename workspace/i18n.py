@@ -1,8 +1,12 @@
 """Language and time on screen: Italian first, English on request, Europe/Rome always."""
 
+from zoneinfo import ZoneInfo
+
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
+
+ROME = ZoneInfo("Europe/Rome")
 
 babel = Babel()
 

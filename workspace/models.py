@@ -2,11 +2,20 @@
 
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.directory.models import Scope, Service
+from workspace.documents.models import Approval, Document
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.invitations.models import Invitation, invitation_groups
 from workspace.people.models import Profile, Role
+from workspace.revisions.models import Draft, PendingSave, Presence, Revision, VersionedText
 
 __all__ = [
+    "Approval",
+    "Document",
+    "Draft",
+    "PendingSave",
+    "Presence",
+    "Revision",
+    "VersionedText",
     "Group",
     "GroupRole",
     "Invitation",

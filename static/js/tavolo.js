@@ -38,3 +38,62 @@
     alerts.replaceChildren(message);
   });
 })();
+
+/* The editor's formatting toolbar: wraps the selection in Markdown for people who do not
+   know Markdown. Buttons carry data-md; the textarea is the toolbar's aria-controls. */
+(function () {
+  "use strict";
+
+  var SNIPPETS = {
+    bold: { before: "**", after: "**", placeholder: "testo" },
+    italic: { before: "_", after: "_", placeholder: "testo" },
+    link: { before: "[", after: "](https://)", placeholder: "testo del link" },
+    heading: { line: "## " },
+    list: { line: "- " },
+    numbered: { line: "1. " },
+    quote: { line: "> " },
+    table: { block: "\n| Colonna 1 | Colonna 2 |\n| --- | --- |\n| | |\n" }
+  };
+
+  function apply(textarea, kind) {
+    var snippet = SNIPPETS[kind];
+    if (!snippet) { return; }
+    var start = textarea.selectionStart, end = textarea.selectionEnd;
+    var value = textarea.value, selected = value.slice(start, end);
+    var replacement, cursorStart, cursorEnd;
+    if (snippet.block) {
+      replacement = snippet.block;
+      cursorStart = cursorEnd = start + replacement.length;
+    } else if (snippet.line) {
+      var lineStart = value.lastIndexOf("\n", start - 1) + 1;
+      start = lineStart;
+      selected = value.slice(start, end);
+      replacement = selected.split("\n").map(function (line) { return snippet.line + line; }).join("\n");
+      cursorStart = start;
+      cursorEnd = start + replacement.length;
+    } else {
+      var inner = selected || snippet.placeholder;
+      replacement = snippet.before + inner + snippet.after;
+      cursorStart = start + snippet.before.length;
+      cursorEnd = cursorStart + inner.length;
+    }
+    textarea.setRangeText(replacement, start, end, "end");
+    textarea.focus();
+    textarea.setSelectionRange(cursorStart, cursorEnd);
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-md]");
+    if (!button) { return; }
+    var toolbar = button.closest("[role='toolbar']");
+    var textarea = toolbar && document.getElementById(toolbar.getAttribute("aria-controls"));
+    if (textarea) { apply(textarea, button.getAttribute("data-md")); }
+  });
+})();
+
+/* The print view's "Stampa" button (no inline handlers under the CSP). */
+document.addEventListener("click", function (event) {
+  "use strict";
+  if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+});

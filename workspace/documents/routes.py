@@ -1,0 +1,640 @@
+"""Documents of a group: read, edit (whole or by section), history, compare, approve."""
+
+import re
+import secrets
+from datetime import datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
+
+from workspace.documents import service
+from workspace.documents.forms import ApprovalForm, DocumentForm, EditForm, NewDocumentForm
+from workspace.documents.models import Document
+from workspace.extensions import csrf, db
+from workspace.groups.access import GroupAccess, load_group_or_404
+from workspace.i18n import ROME
+from workspace.rendering import render, see_other
+from workspace.revisions import service as revisions
+from workspace.revisions.models import Revision
+from workspace.texts.diff import diff
+
+bp = Blueprint("documents", __name__, url_prefix="/gruppi/<slug>/documenti")
+
+HISTORY_PAGE_SIZE = 50
+MAX_ID = 2**31 - 1  # ids and revision numbers are 32-bit integers on PostgreSQL
+# A browser that sent text while signed out holds this cookie to find the text again.
+PENDING_COOKIE = "tavolo_testo_in_attesa"
+
+
+def load_document_or_404(
+    slug: str, document_id: int, *, manage: bool = False
+) -> tuple[GroupAccess, Document]:
+    access = load_group_or_404(slug, manage=manage)
+    document = db.session.get(Document, document_id) if document_id <= MAX_ID else None
+    if document is None or document.group_id != access.group.id:
+        abort(404)
+    return access, document
+
+
+def load_revision_or_404(document: Document, number: int) -> Revision:
+    revision = revisions.get_revision(document.text, number) if number <= MAX_ID else None
+    if revision is None:
+        abort(404)
+    return revision
+
+
+def section_arg() -> int | None:
+    raw = request.values.get("sezione", request.values.get("section", ""))
+    if raw in ("", None):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def index(slug: str):
+    access = load_group_or_404(slug)
+    return render(
+        "documents/index.html",
+        "documents/_list.html",
+        access=access,
+        group=access.group,
+        documents=service.documents_of(access.group),
+    )
+
+
+@bp.route("/nuovo", methods=["GET", "POST"])
+@login_required
+def create(slug: str):
+    access = load_group_or_404(slug)
+    form = NewDocumentForm()
+    if form.validate_on_submit():
+        try:
+            document = service.create_document(
+                access.group,
+                title=form.title.data,
+                description=form.description.data,
+                body=revisions.normalise(form.body.data or ""),
+                author=current_user,
+            )
+        except service.DocumentError as error:
+            getattr(form, error.field or "title").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Documento «%(title)s» creato.", title=document.title), "success")
+            return redirect(url_for("documents.show", slug=slug, document_id=document.id))
+    return render(
+        "documents/new.html",
+        "documents/_new_form.html",
+        access=access,
+        group=access.group,
+        form=form,
+        status=422 if form.errors else 200,
+    )
+
+
+@bp.get("/<int:document_id>")
+@login_required
+def show(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    approval = service.latest_approval(document)
+    head = document.text.head
+    show_current = request.args.get("versione") == "corrente"
+    number = head
+    if approval is not None and not show_current:
+        number = approval.revision_number
+    revision = load_revision_or_404(document, number)
+    return render(
+        "documents/show.html",
+        "documents/_content.html",
+        access=access,
+        group=access.group,
+        document=document,
+        revision=revision,
+        content=revisions.content_at(document.text, revision.number),
+        head=load_revision_or_404(document, head),
+        approval=approval,
+        changes_since_approval=(
+            service.revisions_since(document, approval.revision_number) if approval else 0
+        ),
+        present=revisions.present(document.text, besides=current_user),
+        section_titles=service.section_titles(document),
+        approvals=service.approvals(document),
+    )
+
+
+def _edit_page(
+    access, document, form, *, section, section_title, draft=None, status=200, conflict=None
+):
+    return render(
+        "documents/edit.html",
+        "documents/_editor.html",
+        access=access,
+        group=access.group,
+        document=document,
+        form=form,
+        section=section,
+        section_title=section_title,
+        draft=draft,
+        conflict=conflict,
+        present=revisions.present(document.text, besides=current_user),
+        section_titles=service.section_titles(document),
+        status=status,
+    )
+
+
+def _session_is_valid() -> bool:
+    if not current_user.is_authenticated:
+        return False
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except (ValidationError, CSRFError):
+        return False
+    return True
+
+
+def _keep_for_later(slug: str, document_id: int):
+    """A save that arrived without a valid session: keep the text, then ask to sign in.
+
+    Who sent it cannot be trusted, so it becomes nobody's revision: it waits under a token
+    that only this browser holds, and after signing in the editor offers it back.
+    """
+    document = db.session.get(Document, document_id) if document_id <= MAX_ID else None
+    token = request.cookies.get(PENDING_COOKIE) or secrets.token_urlsafe(32)
+    if not re.fullmatch(r"[\w-]{20,64}", token):
+        token = secrets.token_urlsafe(32)
+    body = request.form.get("body", "")
+    if document is not None and len(body) <= service.MAX_DOCUMENT_CHARS:
+        section = request.form.get("section", "")
+        base = request.form.get("base", "")
+        revisions.stash_pending(
+            document.text,
+            token=token,
+            body=body,
+            base_number=int(base) if base.isdigit() and len(base) < 10 else 0,
+            section=int(section) if section.isdigit() and len(section) < 10 else None,
+            summary=request.form.get("summary", ""),
+        )
+    flash(
+        _(
+            "La sessione era scaduta, ma il testo che stavi salvando è stato conservato: "
+            "accedi di nuovo e lo ritroverai nell'editor, pronto da salvare."
+        ),
+        "warning",
+    )
+    editor = url_for("documents.edit", slug=slug, document_id=document_id)
+    if current_user.is_authenticated:
+        response = see_other(editor)
+    else:
+        response = see_other(url_for("accounts.login", next=editor))
+    response.set_cookie(
+        PENDING_COOKIE,
+        token,
+        max_age=int(revisions.PENDING_SAVE_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
+
+
+@bp.route("/<int:document_id>/modifica", methods=["GET", "POST"])
+@csrf.exempt  # checked below, so that an expired session keeps the text instead of losing it
+def edit(slug: str, document_id: int):
+    if request.method == "POST" and not _session_is_valid():
+        return _keep_for_later(slug, document_id)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    access, document = load_document_or_404(slug, document_id)
+    form = EditForm()
+    if request.method == "GET":
+        pending = revisions.claim_pending(
+            document.text, current_user, request.cookies.get(PENDING_COOKIE)
+        )
+        if pending is not None:
+            flash(
+                _(
+                    "Ecco il testo che stavi salvando quando la sessione è scaduta. "
+                    "Controllalo e salva."
+                ),
+                "warning",
+            )
+            return redirect(
+                url_for(
+                    "documents.edit",
+                    slug=slug,
+                    document_id=document_id,
+                    sezione=pending.section, bozza="sessione",
+                )
+            )
+        section = section_arg()
+        pending_resumed = request.args.get("bozza") == "sessione"
+        draft = revisions.get_draft(document.text, current_user)
+        if draft is not None and request.args.get("bozza") in ("riprendi", "sessione"):
+            # The draft carries the revision it started from; its section is one of that
+            # revision's, so it is composed against it on save and merged if needed.
+            section = draft.section
+            form.body.data, form.base.data, form.summary.data = (
+                draft.body,
+                draft.base_number,
+                draft.summary,
+            )
+            section_title = service.section_title(document, draft.base_number, section)
+            draft = None
+            if not pending_resumed:
+                flash(_("Hai ripreso la bozza non salvata."), "info")
+        else:
+            try:
+                start = service.start_edit(document, section)
+            except service.DocumentError as error:
+                flash(str(error), "error")
+                return redirect(url_for("documents.edit", slug=slug, document_id=document_id))
+            form.body.data, form.base.data = start.body, start.base_number
+            section_title = start.section_title
+        form.section.data = "" if section is None else str(section)
+        revisions.touch_presence(document.text, current_user, section)
+        return _edit_page(
+            access, document, form, section=section, section_title=section_title, draft=draft
+        )
+
+    section = int(form.section.data) if (form.section.data or "").isdigit() else None
+    if not form.validate_on_submit():
+        return _edit_page(access, document, form, section=section, section_title=None, status=422)
+    try:
+        outcome = service.save(
+            document,
+            author=current_user,
+            body=form.body.data or "",
+            base_number=form.base.data,
+            section=section,
+            summary=form.summary.data,
+        )
+    except (service.DocumentError, revisions.RevisionError) as error:
+        form.body.errors.append(
+            str(error) if isinstance(error, service.DocumentError) else service.too_large_message()
+        )
+        return _edit_page(access, document, form, section=section, section_title=None, status=422)
+    if outcome.status == "conflict":
+        # Keep what the person typed, whatever happens next, and let them resolve it on the
+        # whole text, starting from the newest revision.
+        revisions.keep_draft(
+            document.text,
+            current_user,
+            body=outcome.merge.text,
+            base_number=outcome.head,
+            section=None,
+            summary=form.summary.data,
+        )
+        form.body.data = outcome.merge.text
+        form.base.data = outcome.head
+        form.section.data = ""
+        return _edit_page(
+            access, document, form, section=None, section_title=None, status=409, conflict=outcome
+        )
+    revisions.leave(document.text, current_user)
+    if outcome.status == "unchanged":
+        revisions.discard_draft(document.text, current_user)
+        flash(_("Nessuna modifica da salvare: il testo è uguale all'ultima versione."), "info")
+    else:
+        message = _("Versione %(n)d salvata.", n=outcome.revision.number)
+        if outcome.merged:
+            message += " " + _(
+                "Nel frattempo qualcuno aveva salvato modifiche in altri punti: sono state "
+                "unite alle tue senza perdere nulla."
+            )
+        flash(message, "success")
+    return redirect(
+        url_for("documents.show", slug=slug, document_id=document_id, versione="corrente")
+    )
+
+
+@bp.post("/<int:document_id>/anteprima")
+@login_required
+def preview(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    from workspace.texts.markdown import render as render_markdown
+
+    body = revisions.normalise(request.form.get("body", ""))[: service.MAX_DOCUMENT_CHARS]
+    return render_template("documents/_preview.html", html=render_markdown(body).html)
+
+
+@bp.post("/<int:document_id>/bozza")
+@login_required
+def keep_draft(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    form = EditForm()
+    section = int(form.section.data) if (form.section.data or "").isdigit() else None
+    if not form.validate_on_submit() or len(form.body.data or "") > service.MAX_DOCUMENT_CHARS:
+        return render_template("documents/_draft_status.html", saved=None), 422
+    draft = revisions.keep_draft(
+        document.text,
+        current_user,
+        body=form.body.data or "",
+        base_number=form.base.data,
+        section=section,
+        summary=form.summary.data,
+    )
+    revisions.touch_presence(document.text, current_user, section)
+    return render_template("documents/_draft_status.html", saved=draft.updated_at)
+
+
+@bp.post("/<int:document_id>/bozza/elimina")
+@login_required
+def discard_draft(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    revisions.discard_draft(document.text, current_user)
+    flash(_("Bozza eliminata."), "info")
+    return see_other(
+        url_for(
+            "documents.edit",
+            slug=slug,
+            document_id=document_id,
+            sezione=request.form.get("sezione") or None,
+        )
+    )
+
+
+@bp.get("/<int:document_id>/presenza")
+@login_required
+def presence(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    in_editor = request.args.get("editor") == "1"
+    section = section_arg()
+    if in_editor:
+        revisions.touch_presence(document.text, current_user, section)
+    response = render(
+        "documents/presence.html",
+        "documents/_presence.html",
+        access=access,
+        group=access.group,
+        document=document,
+        present=revisions.present(document.text, besides=current_user),
+        section_titles=service.section_titles(document),
+        editor=in_editor,
+        section=section,
+    )
+    return response
+
+
+def _parse_day(value: str | None):
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+@bp.get("/<int:document_id>/versioni")
+@login_required
+def history(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    author_id = request.args.get("autore", type=int)
+    since_day, until_day = _parse_day(request.args.get("dal")), _parse_day(request.args.get("al"))
+    since = datetime.combine(since_day, time.min, ROME) if since_day else None
+    until = datetime.combine(until_day, time.min, ROME) + timedelta(days=1) if until_day else None
+    page = db.paginate(
+        revisions.history_query(document.text, author_id=author_id, since=since, until=until),
+        per_page=HISTORY_PAGE_SIZE,
+        error_out=False,
+    )
+    return render(
+        "documents/history.html",
+        "documents/_history.html",
+        access=access,
+        group=access.group,
+        document=document,
+        revisions_page=page,
+        authors=revisions.authors(document.text),
+        approved=service.approved_numbers(document),
+        filters={"autore": author_id, "dal": since_day, "al": until_day},
+        bad_dates=bool(request.args.get("dal") and not since_day)
+        or bool(request.args.get("al") and not until_day),
+    )
+
+
+@bp.get("/<int:document_id>/versioni/<int:number>")
+@login_required
+def revision(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    revision = load_revision_or_404(document, number)
+    return render_template(
+        "documents/revision.html",
+        access=access,
+        group=access.group,
+        document=document,
+        revision=revision,
+        content=revisions.content_at(document.text, number),
+        head=document.text.head,
+        approved=service.approved_numbers(document),
+        approval_form=ApprovalForm(formdata=None),
+    )
+
+
+@bp.post("/<int:document_id>/versioni/<int:number>/ripristina")
+@login_required
+def restore(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    load_revision_or_404(document, number)
+    outcome = service.restore(document, number, author=current_user)
+    if outcome.status == "saved":
+        flash(
+            _(
+                "Versione %(old)d ripristinata come versione %(new)d.",
+                old=number,
+                new=outcome.revision.number,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("La versione %(n)d è uguale a quella attuale: niente da ripristinare.", n=number),
+            "info",
+        )
+    return see_other(
+        url_for("documents.show", slug=slug, document_id=document_id, versione="corrente")
+    )
+
+
+@bp.post("/<int:document_id>/versioni/<int:number>/approva")
+@login_required
+def approve(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id, manage=True)
+    load_revision_or_404(document, number)
+    form = ApprovalForm()
+    if not form.validate_on_submit():
+        flash(_("La nota è troppo lunga."), "error")
+        return see_other(
+            url_for("documents.revision", slug=slug, document_id=document_id, number=number)
+        )
+    service.approve(document, number, by=current_user, note=form.note.data)
+    flash(_("Versione %(n)d approvata.", n=number), "success")
+    return see_other(url_for("documents.show", slug=slug, document_id=document_id))
+
+
+@bp.route("/<int:document_id>/dettagli", methods=["GET", "POST"])
+@login_required
+def details(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    form = DocumentForm(obj=document)
+    if form.validate_on_submit():
+        try:
+            service.update_details(
+                document, title=form.title.data, description=form.description.data
+            )
+        except service.DocumentError as error:
+            getattr(form, error.field or "title").errors.append(str(error))
+        else:
+            flash(_("Dati del documento aggiornati."), "success")
+            return redirect(url_for("documents.show", slug=slug, document_id=document_id))
+    return render(
+        "documents/details.html",
+        "documents/_details_form.html",
+        access=access,
+        group=access.group,
+        document=document,
+        form=form,
+        status=422 if form.errors else 200,
+    )
+
+
+def _revision_pair(document: Document) -> tuple[int, int]:
+    """The two revisions to compare: ?da=&a=, defaulting to the newest change."""
+    head = document.text.head
+    new = request.args.get("a", type=int)
+    old = request.args.get("da", type=int)
+    if new is None:
+        new = head
+    if old is None:
+        old = max(new - 1, 1)
+    for number in (old, new):
+        if not 1 <= number <= head:
+            abort(404)
+    return old, new
+
+
+@bp.get("/<int:document_id>/confronta")
+@login_required
+def compare(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    old_number, new_number = _revision_pair(document)
+    old = load_revision_or_404(document, old_number)
+    new = load_revision_or_404(document, new_number)
+    side_by_side = request.args.get("vista") == "affiancata"
+    result = diff(
+        revisions.text_at(document.text, old_number), revisions.text_at(document.text, new_number)
+    )
+    return render(
+        "documents/compare.html",
+        "documents/_compare.html",
+        target=f"document-{document.id}-compare",
+        access=access,
+        group=access.group,
+        document=document,
+        old=old,
+        new=new,
+        head=document.text.head,
+        diff=result,
+        side_by_side=side_by_side,
+    )
+
+
+@bp.get("/<int:document_id>/versioni/<int:number>/autori")
+@login_required
+def attribution(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    revision = load_revision_or_404(document, number)
+    return render_template(
+        "documents/attribution.html",
+        access=access,
+        group=access.group,
+        document=document,
+        revision=revision,
+        head=document.text.head,
+        blocks=revisions.attribution(document.text, number),
+    )
+
+
+@bp.get("/<int:document_id>/revisione")
+@login_required
+def review(slug: str, document_id: int):
+    access, document = load_document_or_404(slug, document_id)
+    return render_template(
+        "documents/review.html",
+        access=access,
+        group=access.group,
+        document=document,
+        review=service.review(document),
+    )
+
+
+def _download_name(document: Document, number: int, extension: str) -> str:
+    from workspace.texts.markdown import slugify
+
+    return f"{slugify(document.title) or 'documento'}-v{number}.{extension}"
+
+
+def _attachment(body: bytes, mimetype: str, filename: str):
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/<int:document_id>/versioni/<int:number>/scarica.md")
+@login_required
+def download_markdown(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    load_revision_or_404(document, number)
+    text = revisions.text_at(document.text, number)
+    response = _attachment(
+        text.encode("utf-8"), "text/markdown", _download_name(document, number, "md")
+    )
+    response.charset = "utf-8"
+    return response
+
+
+@bp.get("/<int:document_id>/versioni/<int:number>/scarica.docx")
+@login_required
+def download_docx(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    revision = load_revision_or_404(document, number)
+    return _attachment(
+        service.as_docx(document, revision),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _download_name(document, number, "docx"),
+    )
+
+
+@bp.get("/<int:document_id>/versioni/<int:number>/stampa")
+@login_required
+def print_view(slug: str, document_id: int, number: int):
+    access, document = load_document_or_404(slug, document_id)
+    revision = load_revision_or_404(document, number)
+    return render_template(
+        "documents/print.html",
+        access=access,
+        group=access.group,
+        document=document,
+        revision=revision,
+        content=revisions.content_at(document.text, number),
+        approved=service.approved_numbers(document),
+    )
