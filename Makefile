@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := workspace
+# Links in the mail of the local server lead to it (set PUBLIC_URL to override).
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install install-test translations db demo lint format bench clean
 

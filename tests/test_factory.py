@@ -32,15 +32,16 @@ def test_refuses_default_secret_key_outside_debug_and_testing(tmp_path, monkeypa
 
 def test_layers_instance_file_then_environment_then_test_config(tmp_path, monkeypatch):
     (tmp_path / "config.py").write_text(
-        'SECRET_KEY = "from-instance"\nMAIL_DEFAULT_SENDER = "instance@x"\nPUBLIC_URL = "i"\n'
+        'SECRET_KEY = "from-instance"\nMAIL_DEFAULT_SENDER = "instance@x"\n'
+        'PUBLIC_URL = "https://instance.example"\n'
     )
     monkeypatch.setenv("TAVOLO_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("FLASK_MAIL_DEFAULT_SENDER", "env@x")
     monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/tavolo")
-    app = create_app({"PUBLIC_URL": "test"})
+    app = create_app({"PUBLIC_URL": "https://test.example/"})
     assert app.config["SECRET_KEY"] == "from-instance"
     assert app.config["MAIL_DEFAULT_SENDER"] == "env@x"
-    assert app.config["PUBLIC_URL"] == "test"
+    assert app.config["PUBLIC_URL"] == "https://test.example"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/tavolo"
 
 

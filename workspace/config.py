@@ -2,6 +2,7 @@
 
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -38,7 +39,7 @@ INVITATION_LIFETIME = timedelta(days=7)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 
 # Mail: SMTP when MAIL_SERVER is set; a copy of every message in instance/outbox/ when
-# MAIL_OUTBOX is true (development and tests).
+# MAIL_OUTBOX is true (by default in debug, in tests and whenever no MAIL_SERVER is set).
 MAIL_SERVER = None
 MAIL_PORT = 587
 MAIL_USE_TLS = True
@@ -46,11 +47,23 @@ MAIL_USE_SSL = False
 MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_DEFAULT_SENDER = "Tavolo <tavolo@localhost>"
-MAIL_OUTBOX = None  # None: on when no MAIL_SERVER is configured
+MAIL_OUTBOX = None  # None: debug or testing or no MAIL_SERVER
 MAIL_TIMEOUT = 10
 
-# Absolute links in mail (invitations, password reset) when no request is at hand.
+# Where people reach Tavolo, e.g. "https://tavolo.provincia.example.it": the absolute links in
+# mail (invitations, password reset) are built on it, never on the request's Host header, which
+# the sender of the request chooses. Required outside debug and tests.
 PUBLIC_URL = None
+# Host names the app answers to (Flask rejects any other Host header with 400); None: any.
+TRUSTED_HOSTS = None
+
+# Behind a reverse proxy: how many proxies set each X-Forwarded-* header (werkzeug's ProxyFix).
+# 0, the default, trusts none of them: a client could claim any address or scheme.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
 
 BABEL_DEFAULT_LOCALE = "it"
 BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
@@ -68,6 +81,12 @@ _PLAIN_ENV = (
     "MAIL_USE_TLS",
     "MAIL_USE_SSL",
     "PUBLIC_URL",
+    "TRUSTED_HOSTS",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "PROXY_FIX_X_PORT",
+    "PROXY_FIX_X_PREFIX",
 )
 
 
@@ -78,8 +97,10 @@ def apply_plain_environment(config: dict, environ: os._Environ | dict) -> None:
             continue
         if name == "DATABASE_URL":
             config["SQLALCHEMY_DATABASE_URI"] = value
-        elif name == "MAIL_PORT":
+        elif name == "MAIL_PORT" or name.startswith("PROXY_FIX_"):
             config[name] = int(value)
+        elif name == "TRUSTED_HOSTS":
+            config[name] = [host.strip() for host in value.split(",") if host.strip()]
         elif name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
             config[name] = value.lower() in ("1", "true", "yes", "on")
         else:
@@ -102,9 +123,29 @@ def finalise(app: Flask) -> None:
         uri = "sqlite:///" + os.path.join(app.instance_path, "tavolo.db")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     if config.get("MAIL_OUTBOX") is None:
-        config["MAIL_OUTBOX"] = not config.get("MAIL_SERVER")
+        config["MAIL_OUTBOX"] = bool(app.debug or app.testing or not config.get("MAIL_SERVER"))
     if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) and not (app.debug or app.testing):
         raise RuntimeError(
             "SECRET_KEY is not set. Set SECRET_KEY (or FLASK_SECRET_KEY) in the environment "
             "or in instance/config.py before serving Tavolo; `make run` writes one for you."
         )
+    config["PUBLIC_URL"] = normalise_public_url(config.get("PUBLIC_URL"))
+    if config["PUBLIC_URL"] is None and not (app.debug or app.testing):
+        raise RuntimeError(
+            "PUBLIC_URL is not set. Set PUBLIC_URL to the address people use to reach Tavolo, "
+            "for example https://tavolo.provincia.example.it: links in invitation and password "
+            "reset mail are built on it."
+        )
+
+
+def normalise_public_url(url: str | None) -> str | None:
+    """``https://host[/prefix]`` without a trailing slash; refuse anything else at start-up."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"PUBLIC_URL must look like https://tavolo.example.it (optionally with a path), "
+            f"not {url!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -1,6 +1,7 @@
 """Friendly error pages; for htmx requests an error fragment shown in the alert area."""
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -36,10 +37,20 @@ def _messages() -> dict[int, tuple[str, str]]:
 def render_error(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = _messages().get(code, _messages()[500])
     context = {"code": code, "title": title or default_title, "message": message or default_message}
-    if is_htmx():
-        headers = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"}
-        return render_template("errors/_error.html", **context), code, headers
-    return render_template("errors/page.html", **context), code
+    if request_ctx.url_adapter is None:
+        # No URL can be built for this request (its Host is not one of TRUSTED_HOSTS): a short
+        # text instead of the layout, which is all links.
+        response = make_response(f"{context['title']}. {context['message']}", code)
+        response.mimetype = "text/plain"
+    elif is_htmx():
+        response = make_response(render_template("errors/_error.html", **context), code)
+        response.headers["HX-Retarget"] = "#alerts"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template("errors/page.html", **context), code)
+    # The same URL answers htmx with a fragment and a browser with a page: caches keep both.
+    response.vary.add("HX-Request")
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -8,14 +8,32 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 
 log = logging.getLogger(__name__)
 
 
 class MailError(Exception):
     """The message could not be handed to the mail server."""
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute link to put in a mail, built on PUBLIC_URL.
+
+    Never on the request's Host header: whoever sends the request chooses it, and a reset link
+    pointing at their host would hand them the token. Only debug and tests, where PUBLIC_URL
+    may be missing (create_app refuses to start without it anywhere else), use the request.
+    """
+    public = current_app.config.get("PUBLIC_URL")
+    if not public:
+        return url_for(endpoint, _external=True, **values)
+    parts = urlsplit(public)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def outbox_folder() -> Path:

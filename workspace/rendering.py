@@ -41,5 +41,7 @@ def see_other(location: str):
     if is_htmx():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = location
-        return response
-    return redirect(location, code=303)
+    else:
+        response = redirect(location, code=303)
+    response.vary.add("HX-Request")
+    return response

@@ -135,9 +135,11 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 @pytest.fixture(scope="session")
 def live_server(request):
     workdir = Path(tempfile.mkdtemp(prefix="tavolo-e2e-"))
+    url = f"http://127.0.0.1:{_free_port()}"
     env = {
         **os.environ,
         "SECRET_KEY": secrets.token_hex(32),
+        "PUBLIC_URL": url,  # the links in mail lead to this server
         "TAVOLO_INSTANCE_PATH": str(workdir / "instance"),
         "DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
         "FLASK_APP": "workspace",
@@ -146,7 +148,6 @@ def live_server(request):
     _flask(env, "db", "upgrade")
     _flask(env, "demo-data")
 
-    url = f"http://127.0.0.1:{_free_port()}"
     log = workdir / "gunicorn.log"
     with log.open("w") as log_file:
         process = subprocess.Popen(
