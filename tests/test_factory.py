@@ -1,5 +1,8 @@
 """The set-up contract: configuration layers, refusal of the default key, the database engine."""
 
+import gettext
+import io
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -105,6 +108,29 @@ def test_health_endpoint(client):
 @pytest.mark.slow
 def test_built_wheel_carries_templates_static_migrations_and_catalogues(tmp_path):
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    # A clean checkout: no compiled catalogues, no build leftovers, no virtualenv.
+    source = tmp_path / "source"
+    shutil.copytree(
+        root,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "build",
+            "dist",
+            "*.egg-info",
+            "*.mo",
+            "__pycache__",
+            "instance",
+            ".hypothesis",
+            ".ruff_cache",
+            ".pytest_cache",
+            "test-artifacts",
+            "bench",
+        ),
+    )
+    assert not list(source.rglob("*.mo"))
+    wheels = tmp_path / "wheels"
     result = subprocess.run(
         [
             sys.executable,
@@ -115,8 +141,8 @@ def test_built_wheel_carries_templates_static_migrations_and_catalogues(tmp_path
             "--no-build-isolation",
             "-q",
             "-w",
-            str(tmp_path),
-            str(root),
+            str(wheels),
+            str(source),
         ],
         capture_output=True,
         text=True,
@@ -125,10 +151,15 @@ def test_built_wheel_carries_templates_static_migrations_and_catalogues(tmp_path
     if result.returncode != 0 and "setuptools" in result.stderr and "No module" in result.stderr:
         pytest.skip("setuptools not available to build a wheel offline")
     assert result.returncode == 0, result.stderr
-    wheel = next(tmp_path.glob("tavolo-*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
+    wheel = next(wheels.glob("tavolo-*.whl"))
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
     assert "workspace/templates/base.html" in names
     assert "workspace/static/css/tavolo.css" in names
     assert "workspace/migrations/env.py" in names
     assert any(n.startswith("workspace/migrations/versions/") for n in names)
-    assert "workspace/translations/en/LC_MESSAGES/messages.mo" in names
+    mo = "workspace/translations/en/LC_MESSAGES/messages.mo"
+    assert mo in names
+    # A real catalogue: the English of a sentence every visitor sees.
+    catalogue = gettext.GNUTranslations(io.BytesIO(archive.read(mo)))
+    assert catalogue.gettext("Accedi a Tavolo") == "Sign in to Tavolo"
