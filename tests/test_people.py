@@ -108,3 +108,75 @@ def test_reactivate(client, login_as, make_user):
     assert client.post(f"/persone/{person.id}/riattiva").status_code == 303
     db.session.expire_all()
     assert person.active
+
+
+def test_a_retired_service_stays_in_the_profile_and_survives_saving(client, login_as, make_service):
+    from workspace.directory.service import retire_service
+
+    service = make_service(name="Cooperativa Chiusa", district="Rho")
+    me = login_as(service=service)
+    retire_service(service)
+    page = text(client.get("/profilo"))
+    assert (
+        f'<option selected value="{service.id}">Cooperativa Chiusa (Rho) (ritirato)</option>'
+        in (page)
+    )
+    # The form as the browser sends it back: the service is still chosen.
+    response = client.post(
+        "/profilo", data={"name": me.name, "locale": "it", "service_id": service.id}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert me.profile.service_id == service.id
+
+
+def test_another_retired_service_cannot_be_chosen(client, login_as, make_service):
+    from workspace.directory.service import retire_service
+
+    me = login_as()
+    mine = me.profile.service_id
+    other = make_service()
+    retire_service(other)
+    assert f'value="{other.id}"' not in text(client.get("/profilo"))
+    response = client.post(
+        "/profilo", data={"name": me.name, "locale": "it", "service_id": other.id}
+    )
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert me.profile.service_id == mine
+
+
+def test_coordinator_edit_keeps_a_retired_service(client, login_as, make_user, make_service):
+    from workspace.directory.service import retire_service
+
+    login_as(Role.COORDINATOR)
+    service = make_service(name="Cooperativa Chiusa", district="Rho")
+    person = make_user(service=service)
+    retire_service(service)
+    assert "Cooperativa Chiusa (Rho) (ritirato)" in text(client.get(f"/persone/{person.id}"))
+    response = client.post(
+        f"/persone/{person.id}",
+        data={"name": "Nome Nuovo", "role": "operator", "service_id": service.id},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert person.name == "Nome Nuovo" and person.profile.service_id == service.id
+
+
+def test_turning_a_lead_into_an_external_participant_ends_their_leads(
+    client, login_as, make_user, make_group
+):
+    from workspace.groups.models import GroupRole, Membership
+
+    login_as(Role.COORDINATOR)
+    person = make_user(name="Paolo Conti")
+    group = make_group("Revisione linee guida", leads=[person])
+    response = client.post(
+        f"/persone/{person.id}",
+        data={"name": person.name, "role": "external", "organisation": "Coordinamento affidi"},
+    )
+    assert response.status_code == 302
+    assert Membership.query.filter_by(user_id=person.id).one().role == GroupRole.MEMBER
+    page = text(client.get(response.location))
+    assert "Paolo Conti ora è componente di Revisione linee guida" in page
+    assert group.name in page

@@ -1,12 +1,12 @@
 """The directory of the network's services and their people; coordinators keep it current."""
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 
+from workspace.database import get_or_404
 from workspace.directory import service as directory_service
 from workspace.directory.forms import ServiceForm
 from workspace.directory.models import Scope, Service
-from workspace.extensions import db
 from workspace.people.access import coordinator_required, table_member_required
 from workspace.rendering import render
 
@@ -14,10 +14,7 @@ bp = Blueprint("directory", __name__, url_prefix="/servizi")
 
 
 def load_service_or_404(service_id: int) -> Service:
-    service = db.session.get(Service, service_id)
-    if service is None:
-        abort(404)
-    return service
+    return get_or_404(Service, service_id)
 
 
 @bp.get("/")

@@ -1,5 +1,6 @@
 """Rules about the services of the network: listing, adding, editing, retiring."""
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from workspace.accounts.models import User
@@ -16,9 +17,18 @@ def services(*, include_retired: bool = False) -> list[Service]:
     return list(db.session.scalars(query))
 
 
-def service_choices(blank_label: str) -> list[tuple]:
-    """Choices for a select: active services, grouped by provincial or not in the label."""
-    return [("", blank_label)] + [(s.id, s.label) for s in services()]
+def find_service(service_id: int | None) -> Service | None:
+    """The service chosen in a form (its choices were validated), or None for none."""
+    return db.session.get(Service, service_id) if service_id else None
+
+
+def service_choices(blank_label: str, *, current: Service | None = None) -> list[tuple]:
+    """Choices for a select: the active services, and the person's ``current`` one even when
+    it has been retired, so that saving a form never silently takes it away."""
+    choices = [("", blank_label)] + [(s.id, s.label) for s in services()]
+    if current is not None and current.is_retired:
+        choices.append((current.id, _("%(service)s (ritirato)", service=current.label)))
+    return choices
 
 
 def directory() -> dict[Scope, list[tuple[Service, list[User]]]]:
@@ -89,4 +99,3 @@ def retire_service(service: Service) -> None:
 def restore_service(service: Service) -> None:
     service.retired_at = None
     db.session.commit()
-

@@ -6,8 +6,8 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from workspace.accounts.models import User
+from workspace.database import get_or_404
 from workspace.directory import service as directory_service
-from workspace.extensions import db
 from workspace.people import service
 from workspace.people.access import coordinator_required
 from workspace.people.forms import PersonForm, ProfileForm
@@ -18,10 +18,16 @@ bp = Blueprint("people", __name__)
 
 
 def load_person_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or user.profile is None:
+    user = get_or_404(User, user_id)
+    if user.profile is None:
         abort(404)
     return user
+
+
+def service_choices(person: User) -> list[tuple]:
+    return directory_service.service_choices(
+        _("— nessun servizio —"), current=person.profile.service
+    )
 
 
 @bp.route("/profilo", methods=["GET", "POST"])
@@ -29,7 +35,7 @@ def load_person_or_404(user_id: int) -> User:
 def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user.profile, name=user.name)
-    form.service_id.choices = directory_service.service_choices(_("— nessun servizio —"))
+    form.service_id.choices = service_choices(user)
     if form.validate_on_submit():
         service.update_profile(
             user,
@@ -62,28 +68,32 @@ def index():
 def edit(user_id: int):
     person = load_person_or_404(user_id)
     form = PersonForm(obj=person.profile, name=person.name)
-    form.service_id.choices = directory_service.service_choices(_("— nessun servizio —"))
+    form.service_id.choices = service_choices(person)
     if not form.is_submitted():
         form.role.data = person.profile.role.value
     if form.validate_on_submit():
-        role = Role(form.role.data)
-        if (
-            person.id == current_user.id
-            and role != Role.COORDINATOR
-            and service.count_active_coordinators() <= 1
-        ):
-            form.role.errors.append(
-                _("Sei l'unico coordinatore attivo: nomina un altro coordinatore prima.")
-            )
-        else:
-            service.update_person(
+        try:
+            demoted = service.update_person(
                 person,
                 name=form.name.data,
-                role=role,
+                role=Role(form.role.data),
                 service_id=form.service_id.data,
                 organisation=form.organisation.data,
             )
+        except service.PeopleRuleError as error:
+            getattr(form, error.field or "role").errors.append(str(error))
+        else:
             flash(_("Dati di %(name)s aggiornati.", name=person.name), "success")
+            if demoted:
+                flash(
+                    _(
+                        "Un partecipante esterno non può essere referente: %(name)s ora è "
+                        "componente di %(groups)s.",
+                        name=person.name,
+                        groups=", ".join(m.group.name for m in demoted),
+                    ),
+                    "info",
+                )
             return redirect(url_for("people.edit", user_id=person.id))
     return render(
         "people/edit.html",
@@ -99,10 +109,11 @@ def edit(user_id: int):
 @coordinator_required
 def deactivate(user_id: int):
     person = load_person_or_404(user_id)
-    if person.id == current_user.id:
-        flash(_("Non puoi disattivare il tuo stesso account."), "error")
+    try:
+        service.set_active(person, False, by=current_user)
+    except service.PeopleRuleError as error:
+        flash(str(error), "error")
     else:
-        service.set_active(person, False)
         flash(
             _(
                 "Account di %(name)s disattivato: non può più accedere e le sue sessioni sono "
@@ -118,6 +129,6 @@ def deactivate(user_id: int):
 @coordinator_required
 def reactivate(user_id: int):
     person = load_person_or_404(user_id)
-    service.set_active(person, True)
+    service.set_active(person, True, by=current_user)
     flash(_("Account di %(name)s riattivato.", name=person.name), "success")
     return see_other(url_for("people.edit", user_id=person.id))

@@ -1,13 +1,23 @@
 """Rules about people: profiles, the coordinators' management of accounts."""
 
-from sqlalchemy import select
+from flask import session
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from workspace.accounts.models import User
 from workspace.directory.models import Service
 from workspace.extensions import db
-from workspace.groups.models import Membership
+from workspace.groups.models import GroupRole, Membership
 from workspace.people.models import Profile, Role
+
+
+class PeopleRuleError(Exception):
+    """A change that would break a rule; the message is for the person who asked."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def create_person(
@@ -48,6 +58,14 @@ def update_profile(
     db.session.commit()
 
 
+def choose_language(user, code: str) -> None:
+    """The interface language: for this browser, and in the profile of a signed-in person."""
+    session["locale"] = code
+    if user.is_authenticated and user.profile is not None:
+        user.profile.locale = code
+        db.session.commit()
+
+
 def set_affiliation(user: User, *, service_id: int | None, organisation: str | None) -> None:
     if user.profile.is_external:
         user.profile.service_id = None
@@ -76,24 +94,47 @@ def memberships_of(user: User) -> list[Membership]:
 
 def update_person(
     user: User, *, name: str, role: Role, service_id: int | None, organisation: str | None
-) -> None:
-    """A coordinator's edit of someone's account."""
+) -> list[Membership]:
+    """A coordinator's edit of someone's account; returns the groups in which the person
+    stopped being a lead (an external participant cannot lead a group)."""
+    if (
+        user.profile.is_coordinator
+        and role != Role.COORDINATOR
+        and user.active
+        and count_active_coordinators() <= 1
+    ):
+        # Only the coordinator herself can get here: whoever edits is an active coordinator.
+        raise PeopleRuleError(
+            _("Sei l'unico coordinatore attivo: nomina un altro coordinatore prima."), field="role"
+        )
     user.name = name.strip()
     user.profile.role = role
     set_affiliation(user, service_id=service_id, organisation=organisation)
+    demoted = []
+    if role == Role.EXTERNAL:
+        demoted = list(
+            db.session.scalars(
+                select(Membership)
+                .where(Membership.user_id == user.id, Membership.role == GroupRole.LEAD)
+                .options(selectinload(Membership.group))
+            )
+        )
+        for membership in demoted:
+            membership.role = GroupRole.MEMBER
     db.session.commit()
+    return demoted
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, by: User) -> None:
     """Disabling ends every session at once; enabling lets the person sign in again."""
+    if not active and user.id == by.id:
+        raise PeopleRuleError(_("Non puoi disattivare il tuo stesso account."))
     user.active = active
     user.end_all_sessions()
     db.session.commit()
 
 
 def count_active_coordinators() -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count())
         .select_from(User)
