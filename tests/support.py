@@ -26,3 +26,11 @@ def text(response) -> str:
     import html
 
     return html.unescape(response.get_data(as_text=True))
+
+
+def plain(response) -> str:
+    """The response's visible text: tags dropped, entities decoded, white space collapsed."""
+    import html
+
+    without_tags = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
+    return " ".join(html.unescape(without_tags).split())

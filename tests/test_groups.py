@@ -1,6 +1,6 @@
 """Group spaces: who sees which group, members and their management, page and fragment."""
 
-from tests.support import htmx, text
+from tests.support import htmx, plain, text
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.people.models import Role
@@ -245,5 +245,137 @@ def test_home_shows_who_joined_since_the_previous_visit(client, auth, make_user,
     db.session.add(Membership(group=group, user=newcomer, role=GroupRole.MEMBER))
     db.session.commit()
     auth.login(me)
-    home = text(client.get("/"))
+    home = plain(client.get("/"))
     assert "Nuovo Arrivato è entrato nel gruppo Revisione linee guida" in home
+
+
+def test_externals_are_marked_in_the_news_and_in_the_add_member_choices(
+    client, auth, make_user, make_group
+):
+    me = make_user(name="Giulia")
+    group = make_group("Genitori affidatari", members=[me], is_joint=True)
+    auth.login(me)
+    auth.logout()
+    external = make_user(Role.EXTERNAL, name="Elena Marchi", organisation="Coordinamento affidi")
+    db.session.add(Membership(group=group, user=external, role=GroupRole.MEMBER))
+    db.session.commit()
+    auth.login(me)
+    news = client.get("/").get_data(as_text=True)
+    assert (
+        '<span class="person__name">Elena Marchi</span> '
+        '<span class="badge badge--external">esterno</span> è entrato nel gruppo'
+    ) in news
+
+    auth.logout()
+    lead = make_user(name="Sara Galli")
+    other_group = make_group("Revisione linee guida", leads=[lead])
+    auth.login(lead)
+    page = text(client.get(f"/gruppi/{other_group.slug}"))
+    assert (
+        f'<option value="{external.id}">Elena Marchi (esterno) · Coordinamento affidi</option>'
+        in (page)
+    )
+
+
+def test_externals_are_marked_in_the_people_list(client, login_as, make_user):
+    login_as(Role.COORDINATOR)
+    make_user(Role.EXTERNAL, name="Elena Marchi")
+    page = client.get("/persone").get_data(as_text=True)
+    assert 'Elena Marchi</a> <span class="badge badge--external">esterno</span>' in page
+
+
+def test_an_external_participant_cannot_be_made_a_lead(client, login_as, make_user, make_group):
+    lead = login_as()
+    external = make_user(Role.EXTERNAL, name="Elena Marchi")
+    group = make_group(leads=[lead])
+    target = f"group-{group.id}-members"
+    response = client.post(
+        f"/gruppi/{group.slug}/componenti",
+        data={"user_id": external.id, "role": "lead"},
+        headers=htmx(target),
+    )
+    assert response.status_code == 422
+    body = text(response)
+    message = "Elena Marchi è un partecipante esterno: può far parte del gruppo come componente"
+    # Next to the role field, tied to it.
+    assert message in body
+    assert 'id="role-error"' in body and 'aria-describedby="role-error"' in body
+    assert Membership.query.filter_by(user_id=external.id).count() == 0
+
+    # As a member, fine; promoting them afterwards is refused too.
+    client.post(f"/gruppi/{group.slug}/componenti", data={"user_id": external.id, "role": "member"})
+    membership = Membership.query.filter_by(user_id=external.id).one()
+    response = client.post(
+        f"/gruppi/{group.slug}/componenti/{membership.id}/ruolo",
+        data={"role": "lead"},
+        headers=htmx(target),
+    )
+    assert response.status_code == 422
+    assert message in text(response)
+    db.session.expire_all()
+    assert db.session.get(Membership, membership.id).role == GroupRole.MEMBER
+
+
+def test_a_refused_role_change_is_explained_next_to_that_members_select(
+    client, login_as, make_user, make_group
+):
+    lead = login_as()
+    other = make_user()
+    group = make_group(leads=[lead], members=[other])
+    membership = Membership.query.filter_by(user_id=other.id).one()
+    response = client.post(
+        f"/gruppi/{group.slug}/componenti/{membership.id}/ruolo",
+        data={"role": "capo"},
+        headers=htmx(f"group-{group.id}-members"),
+    )
+    assert response.status_code == 422
+    body = text(response)
+    assert f'aria-describedby="role-{membership.id}-error"' in body
+    assert f'id="role-{membership.id}-error" role="alert"' in body and "Ruolo non valido." in body
+
+
+def test_an_external_who_was_a_lead_cannot_manage(client, auth, make_user, make_group):
+    external = make_user(Role.EXTERNAL)
+    group = make_group(leads=[external])  # data from before the rule
+    auth.login(external)
+    assert client.get(f"/gruppi/{group.slug}").status_code == 200
+    assert client.get(f"/gruppi/{group.slug}/modifica").status_code == 403
+
+
+def test_group_addresses_never_take_a_route_word(client, login_as):
+    login_as(Role.COORDINATOR)
+    response = client.post("/gruppi/nuovo", data={"name": "Nuovo", "purpose": "Il gruppo nuovo"})
+    assert response.status_code == 302
+    group = Group.query.filter_by(name="Nuovo").one()
+    assert group.slug == "nuovo-2"
+    assert response.location == "/gruppi/nuovo-2"
+    assert "Il gruppo nuovo" in text(client.get(response.location))
+    # /gruppi/nuovo is still the form for a new group.
+    assert "Nome del gruppo" in text(client.get("/gruppi/nuovo"))
+
+
+def test_reserved_slugs_come_from_the_routes(app):
+    from workspace.groups.service import reserved_slugs, unique_slug
+
+    with app.test_request_context():
+        assert "nuovo" in reserved_slugs()
+        assert unique_slug("Nuovo") == "nuovo-2"
+        assert unique_slug("Nuovo gruppo") == "nuovo-gruppo"
+
+
+def test_role_choices_come_from_the_enum_translated(client, login_as, make_user, make_group):
+    lead = login_as(locale="en")
+    other = make_user()
+    group = make_group(leads=[lead], members=[other])
+    membership = Membership.query.filter_by(user_id=other.id).one()
+    page = text(client.get(f"/gruppi/{group.slug}"))
+    select = page.split(f'id="role-{membership.id}"', 1)[1].split("</select>", 1)[0]
+    options = [
+        (value, label.strip())
+        for value, label in __import__("re").findall(
+            r'<option value="([^"]+)"[^>]*>([^<]+)</option>', select
+        )
+    ]
+    assert options == [("member", "Member"), ("lead", "Group lead")]
+    assert [value for value, _ in options] == [role.value for role in GroupRole]
+    assert '<option value="member" selected>' in select

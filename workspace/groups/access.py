@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
-from workspace.people.access import is_coordinator
+from workspace.people.access import is_coordinator, is_external
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,18 @@ class GroupAccess:
 
     @property
     def can_manage(self) -> bool:
-        """Coordinators and the group's leads: edit the group, add and remove members."""
-        return self.is_coordinator or (
-            self.membership is not None and self.membership.role == GroupRole.LEAD
+        """Coordinators and the group's leads: edit the group, add and remove members.
+
+        Never an external participant, whatever their membership says (groups.service refuses
+        to make one a lead; this holds even for a lead who was later made external).
+        """
+        if self.is_coordinator:
+            return True
+        membership = self.membership
+        return (
+            membership is not None
+            and membership.role == GroupRole.LEAD
+            and not is_external(membership.user)
         )
 
 

@@ -5,9 +5,16 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from workspace.forms import max_length, required
 from workspace.groups.models import GroupRole
 
+GROUP_ROLE_LABELS = {GroupRole.MEMBER: _l("Componente"), GroupRole.LEAD: _l("Referente")}
+
+
+def group_role_label(role: GroupRole):
+    return GROUP_ROLE_LABELS[GroupRole(role)]
+
 
 def group_role_choices():
-    return [(GroupRole.MEMBER.value, _l("Componente")), (GroupRole.LEAD.value, _l("Referente"))]
+    """Every role of the GroupRole enum, in its order, with its translated label."""
+    return [(role.value, group_role_label(role)) for role in GroupRole]
 
 
 class GroupForm(FlaskForm):

@@ -12,8 +12,10 @@ from workspace.extensions import db
 
 
 class GroupRole(enum.StrEnum):
-    LEAD = "lead"
+    """A person's role in one group; in this order in the forms (the usual one first)."""
+
     MEMBER = "member"
+    LEAD = "lead"
 
 
 class Group(db.Model):

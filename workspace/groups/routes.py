@@ -5,13 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workspace.accounts.models import User
-from workspace.extensions import db
+from workspace.database import get_or_404
 from workspace.groups import service as groups_service
 from workspace.groups.access import GroupAccess, load_group_or_404
-from workspace.groups.forms import AddMemberForm, GroupForm, MemberRoleForm
+from workspace.groups.forms import AddMemberForm, GroupForm, MemberRoleForm, group_role_choices
 from workspace.groups.models import GroupRole, Membership
 from workspace.groups.panels import group_panels
 from workspace.people.access import coordinator_required
+from workspace.people.display import person_text
 from workspace.rendering import render, see_other, wants_fragment
 
 bp = Blueprint("groups", __name__, url_prefix="/gruppi")
@@ -22,18 +23,15 @@ def members_target(access: GroupAccess) -> str:
 
 
 def load_membership_or_404(access: GroupAccess, membership_id: int) -> Membership:
-    membership = db.session.get(Membership, membership_id)
-    if membership is None or membership.group_id != access.group.id:
+    membership = get_or_404(Membership, membership_id)
+    if membership.group_id != access.group.id:
         abort(404)
     return membership
 
 
 def add_member_form(access: GroupAccess, form: AddMemberForm | None = None) -> AddMemberForm:
     form = form or AddMemberForm(formdata=None)
-    form.user_id.choices = [
-        (u.id, f"{u.name} · {u.profile.affiliation}" if u.profile.affiliation else u.name)
-        for u in groups_service.candidates(access.group)
-    ]
+    form.user_id.choices = [(u.id, person_text(u)) for u in groups_service.candidates(access.group)]
     return form
 
 
@@ -42,16 +40,21 @@ def render_members(
     *,
     add_form: AddMemberForm | None = None,
     error: str | None = None,
+    role_error: tuple[int, str] | None = None,
     status: int = 200,
 ):
-    """The group page, or only its members region when htmx asked for that."""
+    """The group page, or only its members region when htmx asked for that.
+
+    ``role_error`` is (membership id, message): shown next to that member's role select.
+    """
     context = {
         "access": access,
         "group": access.group,
         "members": groups_service.members(access.group),
         "add_form": add_member_form(access, add_form) if access.can_manage else None,
-        "role_form": MemberRoleForm(formdata=None),
+        "role_choices": group_role_choices(),
         "members_error": error,
+        "role_error": role_error,
         "panels": [(panel, panel.context(access)) for panel in group_panels(current_app)],
     }
     return render(
@@ -160,12 +163,15 @@ def add_member(slug: str):
         if form.user_id.errors:
             error = _("La persona scelta non si può aggiungere: forse fa già parte del gruppo.")
         return render_members(access, add_form=form, error=error, status=422)
-    user = db.session.get(User, form.user_id.data)
+    user = get_or_404(User, form.user_id.data)
     try:
         membership = groups_service.add_member(
             access.group, user, GroupRole(form.role.data), added_by=current_user
         )
     except groups_service.GroupRuleError as error:
+        if error.field == "role":
+            form.role.errors = [*form.role.errors, str(error)]
+            return render_members(access, add_form=form, status=422)
         return render_members(access, add_form=form, error=str(error), status=422)
     flash(_("%(name)s aggiunto al gruppo.", name=membership.user.name), "success")
     return members_changed(access)
@@ -177,11 +183,16 @@ def change_role(slug: str, membership_id: int):
     access = load_group_or_404(slug, manage=True)
     membership = load_membership_or_404(access, membership_id)
     form = MemberRoleForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        return render_members(
+            access, role_error=(membership.id, _("Ruolo non valido.")), status=422
+        )
+    try:
         groups_service.change_role(membership, GroupRole(form.role.data))
-        flash(_("Ruolo di %(name)s aggiornato.", name=membership.user.name), "success")
-        return members_changed(load_group_or_404(slug))
-    return render_members(access, error=_("Ruolo non valido."), status=422)
+    except groups_service.GroupRuleError as error:
+        return render_members(access, role_error=(membership.id, str(error)), status=422)
+    flash(_("Ruolo di %(name)s aggiornato.", name=membership.user.name), "success")
+    return members_changed(load_group_or_404(slug))
 
 
 @bp.post("/<slug>/componenti/<int:membership_id>/rimuovi")

@@ -2,7 +2,9 @@
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +18,15 @@ from workspace.people.models import Profile
 
 
 class GroupRuleError(Exception):
-    """A change that would break a rule; the message is for the person who asked."""
+    """A change that would break a rule; the message is for the person who asked, shown next
+    to ``field`` when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+GROUPS_PREFIX = "/gruppi/"
 
 
 def slugify(text: str) -> str:
@@ -25,10 +35,25 @@ def slugify(text: str) -> str:
     return slug[:70] or "gruppo"
 
 
+def reserved_slugs() -> set[str]:
+    """The fixed words right after /gruppi/ in any route (``nuovo``, ...): a group with one of
+    them as its address could never be reached. Read from the routes, so new ones count too."""
+    reserved = set()
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith(GROUPS_PREFIX):
+            segment = rule.rule[len(GROUPS_PREFIX) :].split("/", 1)[0]
+            if segment and "<" not in segment:
+                reserved.add(segment)
+    return reserved
+
+
 def unique_slug(name: str) -> str:
     base = slugify(name)
+    taken = reserved_slugs()
     slug, n = base, 2
-    while db.session.scalar(select(Group.id).where(Group.slug == slug)) is not None:
+    while slug in taken or (
+        db.session.scalar(select(Group.id).where(Group.slug == slug)) is not None
+    ):
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -40,6 +65,14 @@ def visible_groups(user, *, include_archived: bool = False) -> list[Group]:
         query = query.join(Membership).where(Membership.user_id == user.id)
     if not include_archived:
         query = query.where(Group.archived_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def active_groups(*, ids: Iterable[int] | None = None) -> list[Group]:
+    """Groups not archived, by name; only those with the given ids when ids are given."""
+    query = select(Group).where(Group.archived_at.is_(None)).order_by(Group.name)
+    if ids is not None:
+        query = query.where(Group.id.in_(list(ids)))
     return list(db.session.scalars(query))
 
 
@@ -94,6 +127,20 @@ def set_archived(group: Group, archived: bool) -> None:
     db.session.commit()
 
 
+def _check_may_lead(user: User, role: GroupRole) -> None:
+    """An external participant takes part but never leads: a lead manages the group's members
+    and, as capabilities arrive, everything in it."""
+    if role == GroupRole.LEAD and user.profile is not None and user.profile.is_external:
+        raise GroupRuleError(
+            _(
+                "%(name)s è un partecipante esterno: può far parte del gruppo come componente, "
+                "non come referente.",
+                name=user.name,
+            ),
+            field="role",
+        )
+
+
 def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | None) -> Membership:
     membership = db.session.scalar(
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
@@ -102,6 +149,7 @@ def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | No
         raise GroupRuleError(_("%(name)s fa già parte del gruppo.", name=user.name))
     if not user.active:
         raise GroupRuleError(_("L'account di %(name)s è disattivato.", name=user.name))
+    _check_may_lead(user, role)
     membership = Membership(
         group=group, user=user, role=role, added_by_id=added_by.id if added_by else None
     )
@@ -111,6 +159,7 @@ def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | No
 
 
 def change_role(membership: Membership, role: GroupRole) -> None:
+    _check_may_lead(membership.user, role)
     membership.role = role
     db.session.commit()
 
@@ -119,4 +168,3 @@ def remove_member(membership: Membership) -> None:
     """A group left without a lead is managed by the coordinators, who see every group."""
     db.session.delete(membership)
     db.session.commit()
-
