@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.support import PASSWORD, link_in, text
+from tests.support import PASSWORD, link_in, plain, text
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.clock import utcnow
 from workspace.extensions import db
@@ -253,3 +253,135 @@ def test_disabling_an_account_ends_its_sessions(make_app, make_user):
     assert theirs.get("/").status_code == 302
     db.session.expire_all()
     assert db.session.get(User, person.id).active is False
+
+
+def _remember_cookie(client):
+    return client.get_cookie("remember_token", domain="tavolo.test")
+
+
+def test_logout_forgets_the_remember_me_cookie_everywhere(make_app, make_user):
+    app = make_app()
+    user = make_user()
+    browser = app.test_client()
+    browser.post("/accedi", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    copy = _remember_cookie(browser).value
+    # The cookie alone signs in (a browser restarted, or someone who copied it).
+    elsewhere = app.test_client()
+    elsewhere.set_cookie("remember_token", copy, domain="tavolo.test")
+    assert elsewhere.get("/").status_code == 200
+
+    response = browser.post("/esci")
+    assert response.status_code == 302
+    deleted = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
+    assert _remember_cookie(browser) is None
+    assert browser.get("/").status_code == 302
+    # Every copy of the cookie is worthless now, and so is the other session.
+    stale = app.test_client()
+    stale.set_cookie("remember_token", copy, domain="tavolo.test")
+    assert stale.get("/").status_code == 302
+    assert elsewhere.get("/").status_code == 302
+    # The person signs in again as usual.
+    assert browser.post(
+        "/accedi", data={"email": user.email, "password": PASSWORD}
+    ).status_code == (302)
+
+
+def test_logout_keeps_the_chosen_language(client, auth, make_user):
+    client.post("/lingua", data={"locale": "en", "next": "/accedi"})
+    auth.login(make_user(locale="en"))
+    auth.logout()
+    assert 'lang="en"' in client.get("/accedi").get_data(as_text=True)
+
+
+def test_password_hint_follows_the_minimum_length_setting(make_app, make_user):
+    app = make_app(PASSWORD_MIN_LENGTH=12)
+    client = app.test_client()
+    user = make_user()
+    client.post("/accedi", data={"email": user.email, "password": PASSWORD})
+    page = text(client.get("/profilo/password"))
+    assert "Almeno 12 caratteri." in page and "Almeno 8 caratteri." not in page
+    response = client.post(
+        "/profilo/password",
+        data={"current_password": PASSWORD, "new_password": "corta-123", "confirm": "corta-123"},
+    )
+    assert response.status_code == 422
+    assert "almeno 12 caratteri" in text(response)
+
+
+def test_forgot_password_says_the_same_in_every_case(make_app, make_user, caplog):
+    """Account or not, mail sent or refused by the server: the same answer, word for word."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    answers = []
+    for settings, email in (
+        ({}, "esiste@comune.example.it"),
+        ({}, "nessuno@comune.example.it"),
+        (
+            {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": closed_port, "MAIL_OUTBOX": False},
+            "esiste-ma-la-posta-no@comune.example.it",
+        ),
+    ):
+        app = make_app(**settings)
+        with app.app_context():
+            if email.startswith("esiste"):
+                make_user(email=email)
+        client = app.test_client()
+        response = client.post("/password/dimenticata", data={"email": email})
+        follow = client.get(response.location)
+        answers.append((response.status_code, response.location, plain(follow)))
+    assert answers[0][0] == 302
+    assert answers[0] == answers[1] == answers[2]
+    assert "Se l'indirizzo corrisponde a un account attivo" in answers[0][2]
+    assert "password reset mail for user" in caplog.text and "not sent" in caplog.text
+
+
+def test_forgot_password_is_throttled_per_address(client, make_user, outbox):
+    user = make_user()
+    for _ in range(5):
+        assert client.post("/password/dimenticata", data={"email": user.email}).status_code == 302
+    assert len(outbox()) == 5
+    response = client.post("/password/dimenticata", data={"email": user.email})
+    assert response.status_code == 429
+    assert "Troppe richieste in poco tempo" in text(response)
+    assert len(outbox()) == 5
+    # The same for an address without an account: nothing tells them apart.
+    for _ in range(5):
+        client.post("/password/dimenticata", data={"email": "nessuno@comune.example.it"})
+    response = client.post("/password/dimenticata", data={"email": "nessuno@comune.example.it"})
+    assert response.status_code == 429
+
+
+def test_forgot_password_is_throttled_per_network_address(make_app, make_user, outbox):
+    app = make_app(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    client = app.test_client()
+    for n in range(3):
+        client.post("/password/dimenticata", data={"email": f"x{n}@comune.example.it"})
+    user = make_user()
+    response = client.post("/password/dimenticata", data={"email": user.email})
+    assert response.status_code == 429
+    assert outbox() == []
+    # Another network address is not held back.
+    other = app.test_client()
+    response = other.post(
+        "/password/dimenticata",
+        data={"email": user.email},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert response.status_code == 302
+    assert len(outbox()) == 1
+
+
+def test_completing_a_reset_clears_the_attempts(client, make_user, outbox):
+    user = make_user()
+    for _ in range(3):
+        client.post("/accedi", data={"email": user.email, "password": "sbagliata-123"})
+    client.post("/password/dimenticata", data={"email": user.email})
+    link = link_in(outbox()[0], "password/reimposta/")
+    client.post(
+        link, data={"password": "nuova-password-sicura", "confirm": "nuova-password-sicura"}
+    )
+    assert LoginAttempt.query.filter_by(email=user.email).count() == 0

@@ -179,3 +179,49 @@ def test_mail_server_down_keeps_the_invitation_and_says_so(make_app, make_user, 
     page = text(client.get("/inviti"))
     assert "l'e-mail non è partita" in page
     assert "anna.verdi@comune.example.it" in page
+
+
+def test_the_invitations_list_takes_the_same_few_queries_however_long(
+    client, login_as, make_user, make_service, make_group
+):
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from workspace.invitations import service as invitations
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def count(*args):
+            statements.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+
+    login_as(Role.COORDINATOR)
+
+    def add_invitations(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            invitations.create_invitation(
+                email=f"invitata{i}@comune.example.it",
+                name=f"Persona {i}",
+                role=Role.OPERATOR,
+                service=make_service(),
+                organisation=None,
+                groups=[make_group(), make_group()],
+                invited_by=make_user(Role.COORDINATOR),
+            )
+
+    add_invitations(1, 0)
+    with counting() as few:
+        assert client.get("/inviti").status_code == 200
+    add_invitations(6, 1)
+    with counting() as many:
+        page = text(client.get("/inviti"))
+    assert "invitata6@comune.example.it" in page
+    assert len(many) == len(few), many

@@ -1,9 +1,20 @@
+from flask import current_app
+from flask_babel import LazyString, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import EqualTo
 
 from workspace.forms import email_address, max_length, required
+
+
+def _password_hint() -> str:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    return ngettext("Almeno %(num)d carattere.", "Almeno %(num)d caratteri.", minimum)
+
+
+# Read when the form is shown, so that it follows the PASSWORD_MIN_LENGTH setting.
+PASSWORD_HINT = LazyString(_password_hint)
 
 
 class LoginForm(FlaskForm):
@@ -18,7 +29,7 @@ class ForgotPasswordForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Nuova password"), validators=[required()], description=_l("Almeno 8 caratteri.")
+        _l("Nuova password"), validators=[required()], description=PASSWORD_HINT
     )
     confirm = PasswordField(
         _l("Ripeti la nuova password"),
@@ -29,7 +40,7 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Password attuale"), validators=[required()])
     new_password = PasswordField(
-        _l("Nuova password"), validators=[required()], description=_l("Almeno 8 caratteri.")
+        _l("Nuova password"), validators=[required()], description=PASSWORD_HINT
     )
     confirm = PasswordField(
         _l("Ripeti la nuova password"),

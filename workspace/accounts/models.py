@@ -45,7 +45,8 @@ class User(UserMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """A failed sign-in, kept for throttling (counted per account and per address)."""
+    """A failed sign-in or a password-reset request, kept for throttling (counted per e-mail
+    address and per network address, see accounts.service)."""
 
     __tablename__ = "login_attempts"
 

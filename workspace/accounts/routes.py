@@ -2,9 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from workspace.accounts import service
 from workspace.accounts.forms import (
@@ -14,8 +14,8 @@ from workspace.accounts.forms import (
     NewPasswordForm,
 )
 from workspace.accounts.models import User
-from workspace.extensions import db, login_manager
-from workspace.mail import MailError, send_mail
+from workspace.extensions import login_manager
+from workspace.people import service as people_service
 from workspace.rendering import render
 
 bp = Blueprint("accounts", __name__)
@@ -23,11 +23,7 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    from sqlalchemy import select
-
-    user = db.session.scalar(select(User).where(User.session_id == session_id))
-    return user if user is not None and user.active else None
-
+    return service.user_for_session(session_id)
 
 
 def safe_next(target: str | None) -> str:
@@ -44,14 +40,11 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """A fresh session for the person: nothing of the anonymous one is carried over."""
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    login_user(user, remember=remember)
-    session.permanent = True
+def too_many_attempts() -> str:
+    return _(
+        "Troppi tentativi di accesso non riusciti. Attendi qualche minuto e riprova, "
+        "oppure reimposta la password."
+    )
 
 
 @bp.route("/accedi", methods=["GET", "POST"])
@@ -63,16 +56,11 @@ def login():
     if form.validate_on_submit():
         result = service.authenticate(form.email.data, form.password.data, request.remote_addr)
         if result.throttled:
-            status = 429
-            error = _(
-                "Troppi tentativi di accesso non riusciti. Attendi qualche minuto e riprova, "
-                "oppure reimposta la password."
-            )
+            status, error = 429, too_many_attempts()
         elif result.user is None:
-            status = 422
-            error = _("E-mail o password non corretti.")
+            status, error = 422, _("E-mail o password non corretti.")
         else:
-            start_session(result.user, remember=form.remember.data)
+            service.start_session(result.user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
     if form.errors:
         status = 422
@@ -83,12 +71,8 @@ def login():
 
 @bp.post("/esci")
 def logout():
-    logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    flash(_("Sei uscito da Tavolo."), "info")
+    service.end_session(current_user._get_current_object())
+    flash(_("Sei uscito da Tavolo, su questo e sugli altri dispositivi."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -96,21 +80,18 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        started = service.start_password_reset(form.email.data)
-        if started is not None:
-            user, token = started
-            link = url_for("accounts.reset_password", token=token, _external=True)
-            body = render_template("accounts/mail/reset.txt", user=user, link=link)
-            try:
-                send_mail(user.email, _("Tavolo: reimposta la password"), body)
-            except MailError:
-                flash(
-                    _("Non è stato possibile inviare l'e-mail in questo momento. Riprova."),
-                    "error",
-                )
-                return render(
-                    "accounts/forgot.html", "accounts/_forgot_form.html", form=form, status=503
-                )
+        if not service.request_password_reset(form.email.data, request.remote_addr):
+            return render(
+                "accounts/forgot.html",
+                "accounts/_forgot_form.html",
+                form=form,
+                error=_(
+                    "Troppe richieste in poco tempo. Attendi qualche minuto e riprova: se hai "
+                    "già chiesto il link, controlla anche la posta indesiderata."
+                ),
+                status=429,
+            )
+        # The same words whether the account exists, the mail left or the server refused it.
         flash(
             _(
                 "Se l'indirizzo corrisponde a un account attivo, riceverai un'e-mail con il link "
@@ -129,14 +110,13 @@ def reset_password(token: str):
     if reset is None:
         return render_template("accounts/reset_invalid.html"), 404
     form = NewPasswordForm()
-    user = db.session.get(User, reset.user_id)
     if form.validate_on_submit():
-        problem = service.password_error(form.password.data, personal=(user.email, user.name))
-        if problem:
-            form.password.errors.append(problem)
-        else:
+        try:
             user = service.complete_password_reset(reset, form.password.data)
-            start_session(user)
+        except service.PasswordRuleError as error:
+            form.password.errors.append(str(error))
+        else:
+            service.start_session(user)
             flash(_("Password aggiornata. Bentornato!"), "success")
             return redirect(url_for("home.index"))
     status = 422 if form.errors else 200
@@ -157,7 +137,7 @@ def change_password():
         if valid and not errors:
             service.change_password(current_user, form.new_password.data)
             # The change ended every session of the person, this one too: start a new one.
-            start_session(current_user._get_current_object())
+            service.start_session(current_user._get_current_object())
             flash(
                 _(
                     "Password cambiata. Le altre sessioni aperte con il tuo account sono state "
@@ -178,13 +158,8 @@ def change_password():
 @bp.post("/lingua")
 def set_language():
     """Language for anonymous visitors (signed-in people choose it in their profile)."""
-    from flask import current_app
-
     code = request.form.get("locale", "")
     if code not in current_app.config["LANGUAGES"]:
         abort(400)
-    session["locale"] = code
-    if current_user.is_authenticated and current_user.profile is not None:
-        current_user.profile.locale = code
-        db.session.commit()
+    people_service.choose_language(current_user, code)
     return redirect(safe_next(request.form.get("next")))

@@ -1,18 +1,15 @@
 """Invitations: coordinators invite and follow up; the invited person accepts."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from workspace.accounts.forms import NewPasswordForm
-from workspace.accounts.routes import start_session
-from workspace.accounts.service import password_error
+from workspace.accounts.service import start_session
 from workspace.clock import utcnow
+from workspace.database import get_or_404
 from workspace.directory import service as directory_service
-from workspace.directory.models import Service
-from workspace.extensions import db
-from workspace.groups.models import Group
+from workspace.groups import service as groups_service
 from workspace.invitations import service
 from workspace.invitations.forms import InvitationForm
 from workspace.invitations.models import Invitation
@@ -25,21 +22,13 @@ bp = Blueprint("invitations", __name__)
 
 
 def load_invitation_or_404(invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None:
-        abort(404)
-    return invitation
+    return get_or_404(Invitation, invitation_id)
 
 
 def invitation_form() -> InvitationForm:
     form = InvitationForm()
     form.service_id.choices = directory_service.service_choices(_("— nessun servizio —"))
-    form.group_ids.choices = [
-        (g.id, g.name)
-        for g in db.session.scalars(
-            select(Group).where(Group.archived_at.is_(None)).order_by(Group.name)
-        )
-    ]
+    form.group_ids.choices = [(g.id, g.name) for g in groups_service.active_groups()]
     return form
 
 
@@ -75,18 +64,14 @@ def index():
 def create():
     form = invitation_form()
     if form.validate_on_submit():
-        chosen_service = (
-            db.session.get(Service, form.service_id.data) if form.service_id.data else None
-        )
-        groups = [db.session.get(Group, gid) for gid in form.group_ids.data]
         try:
             invitation, token = service.create_invitation(
                 email=form.email.data,
                 name=form.name.data,
                 role=Role(form.role.data),
-                service=chosen_service,
+                service=directory_service.find_service(form.service_id.data),
                 organisation=form.organisation.data,
-                groups=[g for g in groups if g is not None],
+                groups=groups_service.active_groups(ids=form.group_ids.data),
                 invited_by=current_user,
             )
         except service.InvitationError as error:
@@ -142,15 +127,14 @@ def accept(token: str):
         return render_template("invitations/unusable.html", reason=reason), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        problem = password_error(form.password.data, personal=(invitation.email, invitation.name))
-        if problem:
-            form.password.errors.append(problem)
-        else:
-            try:
-                user = service.accept(invitation, form.password.data)
-            except service.InvitationError as error:
+        try:
+            user = service.accept(invitation, form.password.data)
+        except service.InvitationError as error:
+            if error.field != "password":
                 flash(str(error), "error")
                 return redirect(url_for("accounts.login"))
+            form.password.errors.append(str(error))
+        else:
             start_session(user)
             flash(_("Benvenuto in Tavolo, %(name)s!", name=user.name), "success")
             return redirect(url_for("home.index"))

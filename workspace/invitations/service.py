@@ -3,19 +3,25 @@
 The link carries a random token; only its hash is stored, it expires, and it works once.
 """
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from workspace.accounts.models import User
-from workspace.accounts.service import hash_password, normalise_email
+from workspace.accounts.service import (
+    PasswordRuleError,
+    check_new_password,
+    hash_password,
+    normalise_email,
+)
 from workspace.clock import utcnow
 from workspace.directory.models import Service
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.invitations.models import Invitation
-from workspace.mail import send_mail
+from workspace.mail import absolute_url, send_mail
 from workspace.people.models import Role
 from workspace.people.service import create_person
 from workspace.tokens import hash_token, new_token
@@ -109,7 +115,7 @@ def revoke(invitation: Invitation) -> None:
 
 def send_invitation_mail(invitation: Invitation, token: str) -> None:
     """Raises workspace.mail.MailError when the mail server refuses."""
-    link = url_for("invitations.accept", token=token, _external=True)
+    link = absolute_url("invitations.accept", token=token)
     # The invitee has no language yet: the mail is in the table's language, Italian.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template("invitations/mail/invitation.txt", invitation=invitation, link=link)
@@ -131,7 +137,15 @@ def find_usable(token: str) -> tuple[Invitation | None, str | None]:
 
 
 def accept(invitation: Invitation, password: str) -> User:
-    """Create the account, put the person in the groups of the invitation; all or nothing."""
+    """Create the account, put the person in the groups of the invitation; all or nothing.
+
+    InvitationError with ``field="password"`` when the password breaks a rule (the person
+    chooses another); without a field when the invitation cannot be used any more.
+    """
+    try:
+        check_new_password(password, personal=(invitation.email, invitation.name))
+    except PasswordRuleError as error:
+        raise InvitationError(str(error), field="password") from error
     if db.session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
         raise InvitationError(_("Esiste già un account con questo indirizzo: accedi con quello."))
     user = create_person(
@@ -161,4 +175,15 @@ def accept(invitation: Invitation, password: str) -> User:
 
 
 def invitations_list() -> list[Invitation]:
-    return list(db.session.scalars(select(Invitation).order_by(Invitation.created_at.desc())))
+    """Newest first, with what the list shows of each loaded in a few queries, not one each."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .options(
+                selectinload(Invitation.service),
+                selectinload(Invitation.invited_by),
+                selectinload(Invitation.groups),
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        )
+    )
