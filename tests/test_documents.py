@@ -257,6 +257,20 @@ def test_saving_makes_a_revision_and_unchanged_text_makes_none(client, auth, tea
     assert db.session.scalar(db.select(db.func.count(Revision.id))) == 2
 
 
+def test_the_editor_previews_and_keeps_drafts_through_htmx(client, auth, team, doc):
+    sign_in(auth, team["anna"])
+    page = client.get(url(doc, "/modifica")).get_data(as_text=True)
+    textarea = re.search(r"<textarea[^>]*>", page).group(0)
+    assert f'hx-post="{url(doc, "/anteprima")}"' in textarea
+    assert 'hx-target="#preview"' in textarea
+    form = re.search(r'<form[^>]*id="editor-form"[^>]*>', page, re.DOTALL).group(0)
+    assert f'hx-post="{url(doc, "/bozza")}"' in form
+    assert f'action="{url(doc, "/modifica")}"' in form
+    assert 'hx-trigger="input delay:3s"' in form  # so that "Salva" is a normal POST
+    preview = client.post(url(doc, "/anteprima"), data={"body": "## Ciao"}, headers=htmx())
+    assert '<h2 id="ciao">Ciao</h2>' in preview.get_data(as_text=True)
+
+
 def test_editing_one_section_changes_only_that_section(client, auth, team, doc):
     sign_in(auth, team["anna"])
     page = client.get(url(doc, "/modifica?sezione=2"))
@@ -296,7 +310,9 @@ def test_edits_in_different_places_are_merged_and_the_user_is_told(client, auth,
         client, auth, team["bruno"], doc, GUIDELINES.replace("un'ora", "novanta minuti"), base=1
     )
     assert response.status_code == 302
-    assert "sono state unite alle tue" in text(client.get(response.location))
+    message = text(client.get(response.location))
+    assert "sono state unite alle tue" in message
+    assert "Anna Operatrice" in message and "«Premessa»" in message
     final = head_text(doc)
     assert "garantisce il diritto" in final and "novanta minuti" in final
     third = revisions.get_revision(doc.text, 3)
@@ -793,3 +809,20 @@ def test_nothing_executable_reaches_the_page(client, auth, team, doc, payload):
     html = revisions.content_at(doc.text, 2).html
     for anchor in re.findall(r"<a [^>]*>", html):
         assert 'rel="noopener nofollow"' in anchor
+
+
+def test_an_expired_session_during_autosave_says_so_without_leaving_the_page(client, doc):
+    response = client.post(
+        url(doc, "/bozza"),
+        data={"body": "testo", "base": "1"},
+        headers=htmx(
+            "draft-status", **{"HX-Current-URL": "http://tavolo.test" + url(doc, "/modifica")}
+        ),
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Retarget"] == "#alerts"
+    body = text(response)
+    assert "La sessione è scaduta" in body and "<html" not in body
+    assert "/modifica" in re.search(r'href="([^"]+)"', response.get_data(as_text=True)).group(1)
+    # A page still goes to the sign-in page.
+    assert "/accedi" in client.get(url(doc, "/modifica")).location

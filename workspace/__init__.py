@@ -68,7 +68,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     from workspace import documents
+    from workspace.accounts import expired
 
+    expired.init_app(app)
     documents.init_app(app)
     cli.init_app(app)
     return app

@@ -242,7 +242,8 @@ def edit(slug: str, document_id: int):
                     "documents.edit",
                     slug=slug,
                     document_id=document_id,
-                    sezione=pending.section, bozza="sessione",
+                    sezione=pending.section,
+                    bozza="sessione",
                 )
             )
         section = section_arg()
@@ -316,10 +317,7 @@ def edit(slug: str, document_id: int):
     else:
         message = _("Versione %(n)d salvata.", n=outcome.revision.number)
         if outcome.merged:
-            message += " " + _(
-                "Nel frattempo qualcuno aveva salvato modifiche in altri punti: sono state "
-                "unite alle tue senza perdere nulla."
-            )
+            message += " " + service.merge_message(document, outcome, form.base.data)
         flash(message, "success")
     return redirect(
         url_for("documents.show", slug=slug, document_id=document_id, versione="corrente")

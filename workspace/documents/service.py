@@ -155,6 +155,23 @@ def save(
     )
 
 
+def merge_message(document: Document, outcome: revisions.SaveOutcome, base_number: int) -> str:
+    """Says whose work was merged into a save, and where."""
+    names = ", ".join(
+        user.name
+        for user in revisions.authors_between(document.text, base_number, outcome.head - 1)
+    )
+    sections = ", ".join(
+        f"«{title}»" if title else _("l'inizio del documento") for title in outcome.their_sections()
+    )
+    return _(
+        "Nel frattempo %(names)s aveva salvato modifiche in altri punti (%(sections)s): "
+        "sono state unite alle tue senza perdere nulla.",
+        names=names or _("qualcuno"),
+        sections=sections,
+    )
+
+
 def restore(document: Document, number: int, *, author: User) -> revisions.SaveOutcome:
     text = revisions.text_at(document.text, number)
     head = document.text.head

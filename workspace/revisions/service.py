@@ -7,7 +7,7 @@ workspace.texts; this module decides what is stored and in what order.
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -41,11 +41,14 @@ class SaveOutcome:
     head: int = 0
     base_text: str = ""
     their_text: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def merged(self) -> bool:
         return self.merge is not None and self.merge.took_from_theirs
+
+    def their_sections(self) -> tuple[str, ...]:
+        """The sections others changed between the editor's base revision and the head."""
+        return summarise(self.base_text, self.their_text).changed_sections
 
 
 def normalise(text: str) -> str:
@@ -192,6 +195,7 @@ def save(
         head_packed = _packed_at(versioned, head) if head else ""
         head_text = _unpack(head_packed).text if head else ""
         merge = None
+        base_text = ""
         to_save = text
         if base_number != head:
             base_text = text_at(versioned, base_number)
@@ -244,7 +248,14 @@ def save(
             # start again from the new head.
             db.session.rollback()
             continue
-        return SaveOutcome("saved", revision=revision, merge=merge, head=head + 1)
+        return SaveOutcome(
+            "saved",
+            revision=revision,
+            merge=merge,
+            head=head + 1,
+            base_text=base_text if merge is not None else "",
+            their_text=head_text if merge is not None else "",
+        )
     raise RevisionError("too many concurrent saves")
 
 
@@ -478,3 +489,20 @@ def prune_presence(now: datetime | None = None) -> int:
     ).rowcount
     db.session.commit()
     return removed
+
+
+def authors_between(versioned: VersionedText, after: int, upto: int) -> list[User]:
+    """Who saved revisions after ``after`` up to ``upto``: those whose work was merged."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Revision, Revision.author_id == User.id)
+            .where(
+                Revision.text_id == versioned.id,
+                Revision.number > after,
+                Revision.number <= upto,
+            )
+            .distinct()
+            .order_by(User.name)
+        ).unique()
+    )

@@ -325,8 +325,18 @@ def _changed_sections(old: str, new: str, codes: Sequence[Opcode]) -> tuple[str,
     new_sections = split_sections(new)
     old_sections: list[Section] | None = None
     titles: dict[str, None] = {}
+    new_lines: list[str] | None = None
+    old_lines: list[str] | None = None
     for tag, i1, i2, j1, j2 in codes:
         if tag == "equal":
+            continue
+        # Blank lines at the edges of a change belong to no one: a section added at the end
+        # brings the blank line that ends the section before it, which did not change.
+        if new_lines is None:
+            new_lines, old_lines = split_lines(new), split_lines(old)
+        j1, j2 = _trim_blank(new_lines, j1, j2)
+        i1, i2 = _trim_blank(old_lines, i1, i2)
+        if j1 == j2 and i1 == i2:
             continue
         if j2 > j1:
             for index in _touched(new_sections, j1, j2):
@@ -338,6 +348,15 @@ def _changed_sections(old: str, new: str, codes: Sequence[Opcode]) -> tuple[str,
                 if j2 == j1 or i1 <= old_sections[index].start < i2:
                     titles.setdefault(old_sections[index].title)
     return tuple(titles)
+
+
+def _trim_blank(lines: list[str], start: int, end: int) -> tuple[int, int]:
+    """The range without its leading and trailing blank lines (empty if all are blank)."""
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return start, end
 
 
 def _touched(sections: list[Section], start: int, end: int) -> range:
