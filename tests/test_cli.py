@@ -31,6 +31,22 @@ def test_demo_data_loads_the_network_and_prints_the_logins(runner):
     assert sum(1 for r in roles.values() if r == Role.OPERATOR) >= 3
 
 
+def test_demo_data_starts_the_guidelines_from_the_seed_pages(runner):
+    from workspace.documents.models import Document
+    from workspace.revisions.service import text_at
+
+    runner.invoke(args=["demo-data"])
+    runner.invoke(args=["demo-data"])
+    document = Document.query.one()
+    assert document.group.slug == "revisione-linee-guida"
+    assert document.text.head == 1
+    text = text_at(document.text, 1)
+    assert "favorire la sperimentazione di modelli di intervento" in text
+    assert "Cooperativa Kinesis" in text and "Casa don Guanella" in text
+    table_lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert len(table_lines) == 24 + 2 * 2  # 24 services, header and rule of two tables
+
+
 def test_demo_data_is_idempotent(runner):
     runner.invoke(args=["demo-data"])
     counts = (

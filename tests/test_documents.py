@@ -89,8 +89,8 @@ def test_a_member_creates_a_document_and_reads_it_with_its_contents(client, auth
     page = client.get(response.location)
     body = text(page)
     assert "Versione 1 salvata" not in body and "Documento «Linee guida» creato." in body
-    assert '<h2 id="accoglienza">' in body  # rendered once, with anchors
-    assert 'href="#accoglienza"' in body  # the table of contents
+    assert '<h3 id="sez-accoglienza">' in body  # rendered once, with anchors, under the h1
+    assert 'href="#sez-accoglienza"' in body  # the table of contents
     assert "Anna Operatrice" in body
     assert document.text.head == 1
     # The group page lists it.
@@ -268,7 +268,7 @@ def test_the_editor_previews_and_keeps_drafts_through_htmx(client, auth, team, d
     assert f'action="{url(doc, "/modifica")}"' in form
     assert 'hx-trigger="input delay:3s"' in form  # so that "Salva" is a normal POST
     preview = client.post(url(doc, "/anteprima"), data={"body": "## Ciao"}, headers=htmx())
-    assert '<h2 id="ciao">Ciao</h2>' in preview.get_data(as_text=True)
+    assert '<h3 id="sez-ciao">Ciao</h3>' in preview.get_data(as_text=True)
 
 
 def test_editing_one_section_changes_only_that_section(client, auth, team, doc):

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspace.texts.markdown import FALLBACK_ANCHOR, Heading, Rendered, render, slugify
+from workspace.texts.markdown import (
+    ANCHOR_PREFIX,
+    FALLBACK_ANCHOR,
+    Heading,
+    Rendered,
+    render,
+    slugify,
+)
 from workspace.texts.sections import split_sections
 
 
@@ -31,18 +38,20 @@ def test_headings_get_ids_and_come_back_as_a_table_of_contents():
     text = "Premessa.\n\n# Ambientamento del bambino\n\nTesto.\n\n## Orari *e* `turni`\n"
     rendered = render(text)
     assert isinstance(rendered, Rendered)
-    assert '<h1 id="ambientamento-del-bambino">Ambientamento del bambino</h1>' in rendered.html
-    assert '<h2 id="orari-e-turni">' in rendered.html
+    # One level below the page's own h1, ids prefixed so as not to clash with the page's.
+    assert '<h2 id="sez-ambientamento-del-bambino">Ambientamento del bambino</h2>' in rendered.html
+    assert '<h3 id="sez-orari-e-turni">' in rendered.html
     assert rendered.headings == [
-        Heading(1, "Ambientamento del bambino", "ambientamento-del-bambino", 1),
-        Heading(2, "Orari e turni", "orari-e-turni", 2),
+        Heading(1, "Ambientamento del bambino", "sez-ambientamento-del-bambino", 1),
+        Heading(2, "Orari e turni", "sez-orari-e-turni", 2),
     ]
 
 
 def test_duplicate_and_empty_titles_get_unique_ids():
     text = "# Note\n# Note\n# Note-2\n# Note\n#\n# ???\n"
     anchors = [heading.anchor for heading in render(text).headings]
-    assert anchors == ["note", "note-2", "note-2-2", "note-3", FALLBACK_ANCHOR, "sezione-2"]
+    expected = ["note", "note-2", "note-2-2", "note-3", FALLBACK_ANCHOR, "sezione-2"]
+    assert anchors == [ANCHOR_PREFIX + anchor for anchor in expected]
 
 
 def test_heading_sections_match_the_sections_module():

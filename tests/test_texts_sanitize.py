@@ -207,7 +207,7 @@ def test_allowed_structure_survives():
     )
     output = render(text).html
     for fragment in (
-        '<h1 id="titolo">',
+        '<h2 id="sez-titolo">',
         "<strong>forte</strong>",
         "<em>corsivo</em>",
         "<s>barrato</s>",

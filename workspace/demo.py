@@ -194,9 +194,78 @@ def ensure_people(groups: dict[str, Group]) -> list[tuple[DemoPerson, bool]]:
     return result
 
 
+GUIDELINES_TITLE = "Linee guida della rete Spazio Neutro: testo di partenza"
+GUIDELINES_DESCRIPTION = (
+    "Il testo da cui parte la revisione: le finalità del coordinamento, i gruppi di lavoro e "
+    "la rete dei servizi, dalla pagina della Provincia di Milano sulle attività del 2014."
+)
+GUIDELINES_INTRO = """# Il coordinamento provinciale Spazio Neutro
+
+## Finalità
+
+La Provincia di Milano ha attivato un tavolo di coordinamento per i servizi per il diritto di visita e di relazione operanti sul suo territorio per:
+
+- costruire una rete di collegamento tra le varie realtà;
+- rispondere all'esigenza di confronto e aggiornamento tra gli operatori;
+- favorire la sperimentazione di modelli di intervento verificati e replicabili;
+- attivare gruppi di lavoro tematici.
+
+Il coordinamento è il luogo del confronto, il luogo dove vengono individuate e pianificate le diverse attività di supporto al lavoro dei servizi; vi prendono parte i coordinatori, che collaborano attivamente alla definizione della programmazione e alla sua realizzazione.
+
+Al tavolo di coordinamento partecipano anche servizi esterni al territorio provinciale.
+
+## I gruppi di lavoro
+
+1. Gruppo genitori auto mutuo aiuto: progetto AMA per genitori Spazio Neutro. Il gruppo genitori si incontra mensilmente.
+2. Revisione delle linee guida.
+3. Ambientamento del bambino in Spazio Neutro.
+4. Genitori affidatari e Spazio Neutro: gruppo di lavoro congiunto con il coordinamento affidi.
+"""  # noqa: E501 (one paragraph per line, as people write in the editor)
+
+
+def _services_table(services: list[Service]) -> str:
+    rows = ["| Ambito distrettuale | ASL | Servizio di riferimento |", "| --- | --- | --- |"]
+    for service in services:
+        cells = (service.district, service.health_authority or "", service.name)
+        rows.append("| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def ensure_guidelines(groups: dict[str, Group]) -> bool:
+    """The starting text of the guidelines group, written from the seed pages."""
+    from workspace.directory.models import Scope
+    from workspace.documents.models import Document
+    from workspace.documents.service import create_document
+
+    group = groups["revisione-linee-guida"]
+    if db.session.scalar(select(Document.id).where(Document.group_id == group.id)) is not None:
+        return False
+    lead = db.session.scalar(select(User).where(User.email == "giulia.ferri@tavolo.example"))
+    services = list(db.session.scalars(select(Service).order_by(Service.district)))
+    provincial = [s for s in services if s.scope == Scope.PROVINCIAL]
+    outside = [s for s in services if s.scope != Scope.PROVINCIAL]
+    body = (
+        GUIDELINES_INTRO
+        + "\n## La rete dei servizi\n\n### Servizi che aderiscono al coordinamento provinciale\n\n"
+        + _services_table(provincial)
+        + "\n### Servizi extra-provinciali\n\n"
+        + _services_table(outside)
+    )
+    create_document(
+        group,
+        title=GUIDELINES_TITLE,
+        description=GUIDELINES_DESCRIPTION,
+        body=body,
+        author=lead,
+    )
+    return True
+
+
 def load_demo_data() -> dict:
     added_services = ensure_services()
     groups = ensure_groups()
     people = ensure_people(groups)
+    db.session.flush()
+    ensure_guidelines(groups)
     db.session.commit()
     return {"services_added": added_services, "people": people}

@@ -20,12 +20,14 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
+from workspace.database import get_or_404
 from workspace.documents import service
 from workspace.documents.forms import ApprovalForm, DocumentForm, EditForm, NewDocumentForm
 from workspace.documents.models import Document
 from workspace.extensions import csrf, db
 from workspace.groups.access import GroupAccess, load_group_or_404
 from workspace.i18n import ROME
+from workspace.people.display import person_text
 from workspace.rendering import render, see_other
 from workspace.revisions import service as revisions
 from workspace.revisions.models import Revision
@@ -34,7 +36,7 @@ from workspace.texts.diff import diff
 bp = Blueprint("documents", __name__, url_prefix="/gruppi/<slug>/documenti")
 
 HISTORY_PAGE_SIZE = 50
-MAX_ID = 2**31 - 1  # ids and revision numbers are 32-bit integers on PostgreSQL
+MAX_NUMBER = 2**31 - 1  # revision numbers are 32-bit integers on PostgreSQL
 # A browser that sent text while signed out holds this cookie to find the text again.
 PENDING_COOKIE = "tavolo_testo_in_attesa"
 
@@ -43,14 +45,14 @@ def load_document_or_404(
     slug: str, document_id: int, *, manage: bool = False
 ) -> tuple[GroupAccess, Document]:
     access = load_group_or_404(slug, manage=manage)
-    document = db.session.get(Document, document_id) if document_id <= MAX_ID else None
-    if document is None or document.group_id != access.group.id:
+    document = get_or_404(Document, document_id)
+    if document.group_id != access.group.id:
         abort(404)
     return access, document
 
 
 def load_revision_or_404(document: Document, number: int) -> Revision:
-    revision = revisions.get_revision(document.text, number) if number <= MAX_ID else None
+    revision = revisions.get_revision(document.text, number) if number <= MAX_NUMBER else None
     if revision is None:
         abort(404)
     return revision
@@ -177,7 +179,7 @@ def _keep_for_later(slug: str, document_id: int):
     Who sent it cannot be trusted, so it becomes nobody's revision: it waits under a token
     that only this browser holds, and after signing in the editor offers it back.
     """
-    document = db.session.get(Document, document_id) if document_id <= MAX_ID else None
+    document = db.session.get(Document, document_id) if document_id <= MAX_NUMBER else None
     token = request.cookies.get(PENDING_COOKIE) or secrets.token_urlsafe(32)
     if not re.fullmatch(r"[\w-]{20,64}", token):
         token = secrets.token_urlsafe(32)
@@ -421,7 +423,7 @@ def history(slug: str, document_id: int):
         group=access.group,
         document=document,
         revisions_page=page,
-        authors=revisions.authors(document.text),
+        authors=[(user.id, person_text(user)) for user in revisions.authors(document.text)],
         approved=service.approved_numbers(document),
         filters={"autore": author_id, "dal": since_day, "al": until_day},
         bad_dates=bool(request.args.get("dal") and not since_day)

@@ -22,6 +22,9 @@ from workspace.texts.sanitize import sanitize_html
 from workspace.texts.sections import section_of_line, sections_from_tokens
 
 FALLBACK_ANCHOR = "sezione"
+# Heading ids share the page with the application's own ids ("main", "preview"...): the
+# prefix keeps a heading called "Main" from taking the skip link's target.
+ANCHOR_PREFIX = "sez-"
 _NOT_IN_ANCHOR = re.compile(r"[\W_]+")
 
 
@@ -86,14 +89,20 @@ def render(text: str) -> Rendered:
         if token.type != "heading_open":
             continue
         title = _plain_text(tokens[index + 1])
-        base = slugify(title) or FALLBACK_ANCHOR
+        base = ANCHOR_PREFIX + (slugify(title) or FALLBACK_ANCHOR)
         anchor, counter = base, 1
         while anchor in used:
             counter += 1
             anchor = f"{base}-{counter}"
         used.add(anchor)
         token.attrSet("id", anchor)
+        level = int(token.tag[1])
+        # The page's title is the h1: a text's "#" is a section of it, so one level down.
+        html_tag = f"h{min(level + 1, 6)}"
+        token.tag = html_tag
+        closing = next(t for t in tokens[index + 1 :] if t.type == "heading_close")
+        closing.tag = html_tag
         line = token.map[0] if token.map else 0
-        headings.append(Heading(int(token.tag[1]), title, anchor, section_of_line(sections, line)))
+        headings.append(Heading(level, title, anchor, section_of_line(sections, line)))
     html = _PARSER.renderer.render(tokens, _PARSER.options, {})
     return Rendered(sanitize_html(html), headings)
