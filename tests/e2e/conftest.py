@@ -285,3 +285,22 @@ def screenshot(request, artifacts_dir):
         return path
 
     return save
+
+
+# -- People ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(new_page):
+    """``signed_in(email)`` opens a fresh browser context signed in as that demo person.
+
+    Each call is a separate context (its own cookies), so two people can work side by side.
+    """
+    from tests.e2e.pages import DEMO_PASSWORD, LoginPage
+
+    def sign_in(email: str, password: str = DEMO_PASSWORD, **size):
+        page = new_page(**size)
+        LoginPage(page).goto().login(email, password)
+        return page
+
+    return sign_in

@@ -154,3 +154,271 @@ class DirectoryPage(BasePage):
     def service_rows(self, table: Locator) -> Locator:
         """The body rows: one per service, the header row left out."""
         return table.get_by_role("rowgroup").nth(1).get_by_role("row")
+
+
+# -- Documents ---------------------------------------------------------------------------------
+
+
+class NewDocumentPage(BasePage):
+    """The "Nuovo documento" form, reached from the documents panel of a group page."""
+
+    @classmethod
+    def open_from_group(cls, group: GroupPage) -> "NewDocumentPage":
+        panel = group.page.get_by_role("region", name="Documenti", exact=True)
+        panel.get_by_role("link", name="Nuovo documento").click()
+        form = cls(group.page)
+        expect(form.heading).to_have_text("Nuovo documento")
+        return form
+
+    def create(self, title: str, body: str, description: str = "") -> "DocumentPage":
+        self.page.get_by_label(re.compile(r"^Titolo")).fill(title)
+        if description:
+            self.page.get_by_label("Descrizione", exact=True).fill(description)
+        self.page.get_by_label("Testo", exact=True).fill(body)
+        self.page.get_by_role("button", name="Crea il documento").click()
+        document = DocumentPage(self.page)
+        expect(document.heading).to_have_text(title)
+        return document
+
+
+class DocumentPage(BasePage):
+    """A document as it is read: the approved version by default, with a banner that says so."""
+
+    @property
+    def heading(self) -> Locator:
+        """The page's title: the text's own top-level headings are h1 too, and come after it."""
+        return self.page.get_by_role("heading", level=1).first
+
+    @classmethod
+    def open_from_group(cls, group: GroupPage, title: str) -> "DocumentPage":
+        panel = group.page.get_by_role("region", name="Documenti", exact=True)
+        panel.get_by_role("link", name=title, exact=True).click()
+        document = cls(group.page)
+        expect(document.heading).to_have_text(title)
+        return document
+
+    @property
+    def article(self) -> Locator:
+        return self.page.get_by_role("article")
+
+    @property
+    def banner(self) -> Locator:
+        """The note on top of the text: approved version, current version, or neither."""
+        return self.page.get_by_role("note")
+
+    @property
+    def meta(self) -> Locator:
+        """ "Versione N · when · who" above the text."""
+        return self.page.get_by_text(re.compile(r"^\s*Versione \d+ · "))
+
+    @property
+    def presence(self) -> Locator:
+        """ "In modifica ora: …", present only while somebody else has the editor open."""
+        return self.page.get_by_text(re.compile(r"^\s*In modifica ora:"))
+
+    @property
+    def toc(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Indice")
+
+    @property
+    def approvals(self) -> Locator:
+        return self.page.get_by_role("region", name="Approvazioni")
+
+    @property
+    def downloads(self) -> Locator:
+        return self.page.get_by_role("region", name=re.compile(r"^Scarica la versione"))
+
+    def edit(self) -> "EditorPage":
+        self.page.get_by_role("link", name="Modifica", exact=True).click()
+        editor = EditorPage(self.page)
+        expect(editor.heading).to_have_text(re.compile(r"^\s*Modifica «"))
+        return editor
+
+    def edit_section(self, title: str) -> "EditorPage":
+        """The "modifica" link beside a heading in the table of contents."""
+        self.toc.get_by_role("link", name=f"modifica {title}", exact=True).click()
+        editor = EditorPage(self.page)
+        expect(editor.heading).to_have_text(f"Modifica la sezione «{title}»")
+        return editor
+
+    def history(self) -> "HistoryPage":
+        self.page.get_by_role("link", name="Versioni", exact=True).click()
+        history = HistoryPage(self.page)
+        expect(history.heading).to_have_text(re.compile(r"^Versioni di «"))
+        return history
+
+    def review(self) -> "ReviewPage":
+        self.page.get_by_role("link", name="Da rivedere", exact=True).click()
+        review = ReviewPage(self.page)
+        expect(review.heading).to_have_text(re.compile(r"le modifiche da rivedere$"))
+        return review
+
+
+class EditorPage(BasePage):
+    """The editor: the whole text or one section, with a live preview and a draft autosave."""
+
+    @property
+    def heading(self) -> Locator:
+        """The page's title: the text's own top-level headings are h1 too, and come after it."""
+        return self.page.get_by_role("heading", level=1).first
+
+    @property
+    def text(self) -> Locator:
+        return self.page.get_by_label("Testo", exact=True)
+
+    @property
+    def summary(self) -> Locator:
+        return self.page.get_by_label("Nota di modifica", exact=True)
+
+    @property
+    def preview(self) -> Locator:
+        return self.page.locator("#preview")
+
+    @property
+    def draft_status(self) -> Locator:
+        return self.page.get_by_role("status").filter(has_text=re.compile(r"Bozza|bozza"))
+
+    @property
+    def draft_banner(self) -> Locator:
+        return self.page.get_by_role("note").filter(has_text="Hai una bozza non salvata")
+
+    @property
+    def presence(self) -> Locator:
+        return self.page.get_by_text(re.compile(r"^\s*In modifica ora:"))
+
+    @property
+    def conflict(self) -> Locator:
+        return self.page.get_by_role("alert", name="Modifiche in conflitto")
+
+    def conflict_side(self, point: int, side: str) -> Locator:
+        """The text of one side of conflict point ``point``: "mine" or "theirs"."""
+        title = {
+            "mine": "La tua versione (ora nell'editor)",
+            "theirs": "La versione salvata da altri",
+        }[side]
+        item = self.conflict.locator(".conflict__item").filter(
+            has=self.page.get_by_role("heading", name=f"Punto {point}", exact=True)
+        )
+        side_box = item.locator(".conflict__sides > div")
+        return side_box.filter(has=self.page.get_by_role("heading", name=title)).locator("pre")
+
+    def replace(self, old: str, new: str) -> None:
+        """Change one passage of the text, as typing would (the input event fires)."""
+        value = self.text.input_value()
+        assert old in value, f"{old!r} is not in the editor"
+        self.text.fill(value.replace(old, new, 1))
+
+    def save(self, summary: str = "") -> None:
+        if summary:
+            self.summary.fill(summary)
+        self.page.get_by_role("button", name="Salva", exact=True).click()
+
+    def resume_draft(self) -> None:
+        self.draft_banner.get_by_role("link", name="Riprendi la bozza").click()
+
+
+class HistoryPage(BasePage):
+    @property
+    def table(self) -> Locator:
+        return self.page.get_by_role("table", name="Versioni del documento, dalla più recente")
+
+    @property
+    def rows(self) -> Locator:
+        return self.table.get_by_role("rowgroup").nth(1).get_by_role("row")
+
+    def row(self, number: int) -> Locator:
+        return self.rows.filter(
+            has=self.page.get_by_role("rowheader").get_by_role("link", name=str(number), exact=True)
+        )
+
+    def compare(self, old: int, new: int) -> "ComparePage":
+        self.page.get_by_role("radio", name=f"Confronta dalla versione {old}", exact=True).check()
+        self.page.get_by_role("radio", name=f"Confronta fino alla versione {new}").check()
+        self.page.get_by_role("button", name="Confronta le versioni scelte").click()
+        compare = ComparePage(self.page)
+        expect(compare.heading).to_contain_text(
+            f"confronto tra la versione {old} e la versione {new}"
+        )
+        return compare
+
+
+class ComparePage(BasePage):
+    @property
+    def views(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Vista del confronto")
+
+    @property
+    def table(self) -> Locator:
+        return self.page.get_by_role("table", name=re.compile(r"^Differenze tra la versione"))
+
+    @property
+    def insertions(self) -> Locator:
+        return self.table.get_by_role("insertion")
+
+    @property
+    def deletions(self) -> Locator:
+        return self.table.get_by_role("deletion")
+
+    def row_with(self, text: str) -> Locator:
+        return self.table.get_by_role("row").filter(has_text=text)
+
+    def choose(self, old: int, new: int) -> None:
+        """Another pair of versions, from the form above the comparison."""
+        self.page.get_by_label("Dalla versione", exact=True).fill(str(old))
+        self.page.get_by_label("Alla versione", exact=True).fill(str(new))
+        self.page.get_by_role("button", name="Confronta", exact=True).click()
+        expect(self.heading).to_contain_text(f"tra la versione {old} e la versione {new}")
+
+    def side_by_side(self) -> None:
+        self.views.get_by_role("link", name="Affiancata").click()
+        expect(self.views.get_by_role("link", name="Vista unica")).to_be_visible()
+
+    def inline(self) -> None:
+        self.views.get_by_role("link", name="Vista unica").click()
+        expect(self.views.get_by_role("link", name="Affiancata")).to_be_visible()
+
+    def open_revision(self, number: int) -> "RevisionPage":
+        self.page.get_by_role("main").get_by_role(
+            "link", name=f"Versione {number}", exact=True
+        ).first.click()
+        revision = RevisionPage(self.page)
+        expect(revision.heading).to_contain_text(f"versione {number}")
+        return revision
+
+
+class RevisionPage(BasePage):
+    @property
+    def heading(self) -> Locator:
+        """The page's title: the text's own top-level headings are h1 too, and come after it."""
+        return self.page.get_by_role("heading", level=1).first
+
+    @property
+    def article(self) -> Locator:
+        return self.page.get_by_role("article")
+
+    def approve(self, number: int, note: str) -> DocumentPage:
+        """Open "Approva questa versione" (coordinators and group leads only) and approve."""
+        self.page.get_by_text("Approva questa versione", exact=True).click()
+        self.page.get_by_label("Nota di approvazione", exact=True).fill(note)
+        self.page.get_by_role("button", name=f"Approva la versione {number}").click()
+        return DocumentPage(self.page)
+
+    def attribution(self) -> "AttributionPage":
+        self.page.get_by_role("link", name="Chi ha scritto cosa").click()
+        attribution = AttributionPage(self.page)
+        expect(attribution.heading).to_contain_text("chi ha scritto cosa")
+        return attribution
+
+
+class ReviewPage(BasePage):
+    def section(self, title: str) -> Locator:
+        return self.page.get_by_role("region", name=title, exact=True)
+
+
+class AttributionPage(BasePage):
+    @property
+    def table(self) -> Locator:
+        return self.page.get_by_role("table", name="Paragrafi e ultima modifica")
+
+    def row_with(self, text: str) -> Locator:
+        return self.table.get_by_role("row").filter(has_text=text)
