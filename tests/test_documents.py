@@ -826,3 +826,21 @@ def test_an_expired_session_during_autosave_says_so_without_leaving_the_page(cli
     assert "/modifica" in re.search(r'href="([^"]+)"', response.get_data(as_text=True)).group(1)
     # A page still goes to the sign-in page.
     assert "/accedi" in client.get(url(doc, "/modifica")).location
+
+
+def test_external_participants_are_marked_among_authors_and_editors(
+    client, auth, team, doc, make_user
+):
+    from workspace.groups.models import GroupRole, Membership
+
+    elena = make_user(Role.EXTERNAL, name="Elena Affidi")
+    db.session.add(Membership(group=team["group"], user=elena, role=GroupRole.MEMBER))
+    db.session.commit()
+    save_as(client, auth, elena, doc, GUIDELINES + "Nota.\n", base=1)
+    client.get(url(doc, "/modifica"))
+    sign_in(auth, team["anna"])
+    history = text(client.get(url(doc, "/versioni")))
+    assert "Elena Affidi (esterno)</option>" in history
+    assert 'badge--external">esterno</span>' in history.split("<tbody>")[1]
+    presence = text(client.get(url(doc, "/presenza")))
+    assert "Elena Affidi" in presence and "esterno" in presence

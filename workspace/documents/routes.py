@@ -423,7 +423,10 @@ def history(slug: str, document_id: int):
         group=access.group,
         document=document,
         revisions_page=page,
-        authors=[(user.id, person_text(user)) for user in revisions.authors(document.text)],
+        authors=[
+            (user.id, person_text(user, affiliation=False))
+            for user in revisions.authors(document.text)
+        ],
         approved=service.approved_numbers(document),
         filters={"autore": author_id, "dal": since_day, "al": until_day},
         bad_dates=bool(request.args.get("dal") and not since_day)
