@@ -1,14 +1,25 @@
 """Every model, imported in one place so that Alembic and the app see the whole schema."""
 
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
+from workspace.attachments.models import Attachment
 from workspace.directory.models import Scope, Service
+from workspace.discussions.models import Message, MessageVersion, Thread, ThreadRead
 from workspace.documents.models import Approval, Document
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.invitations.models import Invitation, invitation_groups
+from workspace.notifications.models import MailPreference, Notification, Subscription
 from workspace.people.models import Profile, Role
 from workspace.revisions.models import Draft, PendingSave, Presence, Revision, VersionedText
 
 __all__ = [
+    "Attachment",
+    "MailPreference",
+    "Message",
+    "MessageVersion",
+    "Notification",
+    "Subscription",
+    "Thread",
+    "ThreadRead",
     "Approval",
     "Document",
     "Draft",
