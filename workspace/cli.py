@@ -56,6 +56,7 @@ def create_coordinator(email: str, name: str, password: str):
 def prune(days: int):
     """Delete old failed sign-in records and expired unsaved texts (run daily from cron)."""
     from workspace.accounts.service import prune_login_attempts
+    from workspace.attachments.service import prune_orphans
     from workspace.clock import utcnow
     from workspace.revisions.service import prune_pending, prune_presence
 
@@ -63,3 +64,4 @@ def prune(days: int):
     click.echo(f"Tentativi di accesso eliminati: {removed}")
     click.echo(f"Testi in attesa scaduti eliminati: {prune_pending()}")
     click.echo(f"Presenze vecchie eliminate: {prune_presence()}")
+    click.echo(f"Allegati mai usati eliminati: {prune_orphans(timedelta(days=1))}")

@@ -65,6 +65,11 @@ PROXY_FIX_X_HOST = 0
 PROXY_FIX_X_PORT = 0
 PROXY_FIX_X_PREFIX = 0
 
+# Attachments on messages: at most this many bytes each. They are kept in the database unless
+# ATTACHMENTS_FOLDER names a folder (relative: in the instance folder) that every server shares.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_FOLDER = None
+
 BABEL_DEFAULT_LOCALE = "it"
 BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
 LANGUAGES = {"it": "Italiano", "en": "English"}
