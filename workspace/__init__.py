@@ -67,10 +67,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         groups_bp,
     ):
         app.register_blueprint(blueprint)
-    from workspace import documents
+    from workspace import attachments, documents
     from workspace.accounts import expired
 
     expired.init_app(app)
     documents.init_app(app)
+    attachments.init_app(app)
     cli.init_app(app)
     return app
