@@ -1,9 +1,15 @@
 """Every route, every role: who gets what. A new route must be added to ROUTES below."""
 
-import pytest
+import io
 
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from workspace.attachments import service as attachments
 from workspace.directory.models import Service
+from workspace.discussions.models import Message, Thread
 from workspace.documents import service as documents
+from workspace.extensions import db
 from workspace.groups.models import GroupRole, Membership
 from workspace.invitations import service as invitations
 from workspace.people.models import Role
@@ -44,6 +50,7 @@ ROUTES = {
     "groups.add_member": ("POST", "/gruppi/{group}/componenti"),
     "groups.change_role": ("POST", "/gruppi/{group}/componenti/{membership}/ruolo"),
     "groups.remove_member": ("POST", "/gruppi/{group}/componenti/{membership}/rimuovi"),
+    "attachments.download": ("GET", "/allegati/{attachment}/verbale.pdf"),
     "documents.index": ("GET", "/gruppi/{group}/documenti/"),
     "documents.create": ("GET", "/gruppi/{group}/documenti/nuovo"),
     "documents.show": ("GET", "/gruppi/{group}/documenti/{document}"),
@@ -108,6 +115,7 @@ GROUP_MANAGE = {
 }
 GROUP_READ = {
     "groups.show",
+    "attachments.download",
     "documents.index",
     "documents.show",
     "documents.history",
@@ -200,6 +208,17 @@ def world(app, make_user, make_group, make_service):
         section=None,
         summary="",
     )
+    # A file in a message of the group (rows made directly: the attachment is what is tested).
+    thread = Thread(group_id=group.id, title="Verbali", last_number=1)
+    db.session.add(thread)
+    db.session.flush()
+    message = Message(thread_id=thread.id, number=1, author_id=member.id, body="Eccolo.", html="")
+    db.session.add(message)
+    db.session.flush()
+    pdf = FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="verbale.pdf")
+    (attachment,) = attachments.store([pdf], uploader=member)
+    attachments.attach([attachment], message.id)
+    db.session.commit()
     ids = {
         "group": group.slug,
         "membership": membership.id,
@@ -207,6 +226,7 @@ def world(app, make_user, make_group, make_service):
         "person": other.id,
         "invitation": invitation.id,
         "document": document.id,
+        "attachment": attachment.id,
     }
     return people, ids
 
