@@ -41,7 +41,13 @@ def _set_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user.is_authenticated and not request.path.startswith("/static/"):
+    # Signed-in pages are not kept by browsers or proxies, except where a view chose a policy
+    # itself (a poll answered with an ETag and "private, no-cache" is revalidated: 304s).
+    if (
+        current_user.is_authenticated
+        and not request.path.startswith("/static/")
+        and "Cache-Control" not in headers
+    ):
         headers["Cache-Control"] = "no-store"
     return response
 

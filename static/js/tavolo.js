@@ -97,3 +97,37 @@ document.addEventListener("click", function (event) {
   "use strict";
   if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
 });
+
+/* Discussions: put a chosen @mention into the message at the cursor; and never show the same
+   message twice when a reply and the poll for new messages bring it at the same time. */
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-mention-insert]");
+    if (!button) { return; }
+    var picker = button.closest("[data-mention-picker]");
+    var input = picker && picker.querySelector("[data-mention-input]");
+    var textarea = picker && document.getElementById(picker.getAttribute("data-target"));
+    if (!input || !textarea) { return; }
+    var handle = input.value.trim();
+    if (!handle) { input.focus(); return; }
+    if (handle.charAt(0) !== "@") { handle = "@" + handle; }
+    var start = textarea.selectionStart, end = textarea.selectionEnd;
+    var before = textarea.value.slice(0, start);
+    var text = (before && !/\s$/.test(before) ? " " : "") + handle + " ";
+    textarea.setRangeText(text, start, end, "end");
+    input.value = "";
+    textarea.focus();
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var lists = document.querySelectorAll(".thread__list");
+    Array.prototype.forEach.call(lists, function (list) {
+      var seen = {};
+      Array.prototype.forEach.call(list.querySelectorAll("article.message"), function (message) {
+        if (seen[message.id]) { message.remove(); } else { seen[message.id] = true; }
+      });
+    });
+  });
+})();

@@ -21,6 +21,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from workspace.database import get_or_404
+from workspace.discussions import service as discussions
 from workspace.documents import service
 from workspace.documents.forms import ApprovalForm, DocumentForm, EditForm, NewDocumentForm
 from workspace.documents.models import Document
@@ -138,6 +139,7 @@ def show(slug: str, document_id: int):
         present=revisions.present(document.text, besides=current_user),
         section_titles=service.section_titles(document),
         approvals=service.approvals(document),
+        threads=discussions.threads_about(document),
     )
 
 

@@ -11,7 +11,7 @@ Images are not rendered: their description is shown as text instead (see ``sanit
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -40,6 +40,48 @@ class Heading:
 class Rendered:
     html: str
     headings: list[Heading]
+    mentioned: tuple[str, ...] = ()  # handles of the ``mentions`` given that the text uses
+
+
+# "@giulia.ferri": letters, digits, dots, hyphens and underscores, not ending in punctuation,
+# and not inside a word (an e-mail address is not a mention).
+MENTION = re.compile(r"(?<![\w.@])@([^\W_](?:[\w.-]*[^\W_])?)")
+
+
+def _mark_mentions(tokens: Sequence[Token], mentions: Mapping[str, str]) -> list[str]:
+    """Turn known ``@handle``s in text (never in code) into the person's name in bold."""
+    found: list[str] = []
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children: list[Token] = []
+        for child in token.children:
+            if child.type != "text" or "@" not in child.content:
+                children.append(child)
+                continue
+            position = 0
+            for match in MENTION.finditer(child.content):
+                handle = match.group(1).casefold()
+                if handle not in mentions:
+                    continue
+                if match.start() > position:
+                    children.append(_text(child.content[position : match.start()]))
+                children.append(Token("strong_open", "strong", 1))
+                children.append(_text("@" + mentions[handle]))
+                children.append(Token("strong_close", "strong", -1))
+                position = match.end()
+                if handle not in found:
+                    found.append(handle)
+            if position < len(child.content):
+                children.append(_text(child.content[position:]))
+        token.children = children
+    return found
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
 
 
 def _image_as_text(self, tokens: Sequence[Token], index: int, options, env) -> str:
@@ -80,8 +122,13 @@ def _plain_text(inline: Token) -> str:
     return " ".join("".join(parts).split())
 
 
-def render(text: str) -> Rendered:
+def render(
+    text: str, *, anchors: bool = True, mentions: Mapping[str, str] | None = None
+) -> Rendered:
+    """``text`` as safe HTML. ``anchors=False`` leaves headings without ids (a message on a page
+    with many others); ``mentions`` maps known handles (lowercase) to the names to show."""
     tokens = _PARSER.parse(text)
+    mentioned = tuple(_mark_mentions(tokens, mentions)) if mentions else ()
     sections = sections_from_tokens(text, tokens)
     headings: list[Heading] = []
     used: set[str] = set()
@@ -95,7 +142,8 @@ def render(text: str) -> Rendered:
             counter += 1
             anchor = f"{base}-{counter}"
         used.add(anchor)
-        token.attrSet("id", anchor)
+        if anchors:
+            token.attrSet("id", anchor)
         level = int(token.tag[1])
         # The page's title is the h1: a text's "#" is a section of it, so one level down.
         html_tag = f"h{min(level + 1, 6)}"
@@ -105,4 +153,4 @@ def render(text: str) -> Rendered:
         line = token.map[0] if token.map else 0
         headings.append(Heading(level, title, anchor, section_of_line(sections, line)))
     html = _PARSER.renderer.render(tokens, _PARSER.options, {})
-    return Rendered(sanitize_html(html), headings)
+    return Rendered(sanitize_html(html), headings, mentioned)
