@@ -40,7 +40,8 @@ def outbox_folder() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, html: str | None = None) -> EmailMessage:
+    """A plain-text message; with ``html``, the same content as an HTML alternative too."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
@@ -49,13 +50,16 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="tavolo")
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 
-def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send one plain-text message; raise MailError if the server refuses or cannot be reached."""
+def send_mail(to: str, subject: str, body: str, *, html: str | None = None) -> EmailMessage:
+    """Send one message (plain text, plus ``html`` as an alternative when given); raise
+    MailError if the server refuses or cannot be reached."""
     config = current_app.config
-    message = build_message(to, subject, body)
+    message = build_message(to, subject, body, html)
     if config["MAIL_OUTBOX"]:
         folder = outbox_folder()
         folder.mkdir(parents=True, exist_ok=True)
