@@ -12,6 +12,8 @@ from workspace.documents import service as documents
 from workspace.extensions import db
 from workspace.groups.models import GroupRole, Membership
 from workspace.invitations import service as invitations
+from workspace.notifications import service as notifications
+from workspace.notifications.models import Kind
 from workspace.people.models import Role
 
 # endpoint -> (method, url template). {group} is a group the "member"/"lead" belong to,
@@ -76,6 +78,16 @@ ROUTES = {
         "/gruppi/{group}/documenti/{document}/versioni/2/scarica.docx",
     ),
     "documents.print_view": ("GET", "/gruppi/{group}/documenti/{document}/versioni/2/stampa"),
+    "notifications.index": ("GET", "/notifiche"),
+    "notifications.mark_all_read": ("POST", "/notifiche/lette"),
+    "notifications.open": ("POST", "/notifiche/{notification}/apri"),
+    "notifications.count": ("GET", "/notifiche/conteggio"),
+    "notifications.preferences": ("GET", "/notifiche/preferenze"),
+    "notifications.forget": ("POST", "/notifiche/preferenze/smetti"),
+    "notifications.by_token": ("GET", "/notifiche/email/not-a-token"),
+    "notifications.follow_group": ("POST", "/gruppi/{group}/segui"),
+    "notifications.mute_group": ("POST", "/gruppi/{group}/silenzia"),
+    "notifications.reset_group": ("POST", "/gruppi/{group}/smetti"),
 }
 
 PUBLIC = {
@@ -85,6 +97,7 @@ PUBLIC = {
     "accounts.reset_password",
     "accounts.set_language",
     "invitations.accept",
+    "notifications.by_token",
 }
 
 ROLES = ["anonymous", "outsider", "external", "member", "lead", "coordinator"]
@@ -137,8 +150,13 @@ GROUP_WORK = {
     "documents.discard_draft",
     "documents.restore",
     "documents.details",
+    "notifications.follow_group",
+    "notifications.mute_group",
+    "notifications.reset_group",
 }
 TABLE_MEMBERS = {"directory.index"}
+# The member's own notification: anyone else gets 404.
+OWN = {"notifications.open"}
 
 
 def expected(endpoint: str, role: str) -> set[int]:
@@ -161,6 +179,8 @@ def expected(endpoint: str, role: str) -> set[int]:
         return {200, 302, 303, 422} if role in ("member", "lead", "coordinator") else {404}
     if endpoint in TABLE_MEMBERS:
         return {403} if role == "external" else {200}
+    if endpoint in OWN:
+        return {303} if role == "member" else {404}
     return {200, 302, 303}
 
 
@@ -228,6 +248,18 @@ def world(app, make_user, make_group, make_service):
         "document": document.id,
         "attachment": attachment.id,
     }
+    (notification,) = notifications.notify(
+        [member],
+        kind=Kind.MENTION,
+        actor=lead,
+        group=group,
+        title="Referente ti ha menzionato",
+        excerpt="",
+        url=f"/gruppi/{group.slug}",
+        source="test:1",
+    )
+    db.session.commit()
+    ids["notification"] = notification.id
     return people, ids
 
 
