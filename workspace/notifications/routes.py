@@ -85,7 +85,11 @@ def open_notification(notification_id: int):
 
 @bp.get("/notifiche/conteggio")
 def count():
-    """The bell, polled every 30 s: answered 304 while nothing changed (ETag)."""
+    """The bell, polled every 30 s: answered 304 while nothing changed (ETag).
+
+    Signed out (the session ended in another tab), htmx gets 286: polling stops and the empty
+    answer removes the bell, rather than a "session expired" message every 30 s.
+    """
     if not current_user.is_authenticated:
         if is_htmx():
             response = make_response("", STOP_POLLING)
@@ -95,13 +99,15 @@ def count():
     bell = service.bell_of(current_user)
     if not wants_fragment():
         return render("notifications/count.html", "notifications/_bell.html", bell=bell)
+    # The bell sends the ETag of what it shows (hx-headers): the session cookie, refreshed on
+    # every response, would keep the browser's own cache from ever revalidating.
     etag = bell.etag(str(get_locale()))
     if etag in request.if_none_match:
         response = make_response("", 304)
+        response.headers["HX-Reswap"] = "none"  # keep the bell as it is
     else:
         response = make_response(render_template("notifications/_bell.html", bell=bell))
     response.set_etag(etag)
-    # Kept by the browser but asked again every time: an idle tab's poll is a 304.
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")
     return response
