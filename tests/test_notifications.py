@@ -420,6 +420,25 @@ def test_preferences_list_what_one_follows_and_undo_it(client, auth, team, make_
     assert client.post("/notifiche/preferenze/smetti", data={"target": "x"}).status_code == 303
 
 
+def test_followed_threads_are_listed_with_their_group(app, client, auth, team):
+    from workspace.discussions.models import Thread
+
+    thread = Thread(group_id=team["group"].id, title="Data del prossimo incontro")
+    db.session.add(thread)
+    db.session.flush()
+    service.follow(team["anna"], Target.THREAD, thread.id)
+    db.session.commit()
+    sign_in(auth, team["anna"])
+    page = client.get("/notifiche/preferenze")
+    body = text(page)
+    assert "«Data del prossimo incontro»" in body and "(Revisione linee guida)" in body
+    if "discussions.show" in app.view_functions:
+        link = f'/gruppi/{team["group"].slug}/discussioni/{thread.id}"'
+        assert link in page.get_data(as_text=True)
+    sign_in(auth, team["bruno"])  # not his: nothing of it on his page
+    assert "Data del prossimo incontro" not in text(client.get("/notifiche/preferenze"))
+
+
 def test_the_token_link_works_without_signing_in(client, team):
     preference = service.preference_of(team["anna"])
     db.session.commit()

@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from workspace.accounts.models import User
 from workspace.extensions import db
@@ -113,13 +114,31 @@ def count():
     return response
 
 
+def _watched() -> list[service.Watched]:
+    """What the person follows or muted, each with a link to it while they may see it."""
+    watched = service.subscriptions_of(current_user)
+    for item in watched:
+        if item.name is None:
+            continue
+        if item.subscription.target == Target.GROUP:
+            item.url = url_for("groups.show", slug=item.group.slug)
+        else:
+            try:
+                item.url = url_for(
+                    "discussions.show", slug=item.group.slug, thread_id=item.subscription.target_id
+                )
+            except BuildError:  # discussions not installed: the title without a link
+                item.url = None
+    return watched
+
+
 def _preferences_page(form: MailModeForm, status: int = 200, **extra):
     return render(
         "notifications/preferences.html",
         "notifications/_watched.html",
         target=WATCHED_TARGET,
         form=form,
-        watched=service.subscriptions_of(current_user),
+        watched=_watched(),
         status=status,
         **extra,
     )

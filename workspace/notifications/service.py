@@ -231,6 +231,7 @@ class Watched:
     subscription: Subscription
     name: str | None  # None when the person may no longer see it
     group: Group | None
+    url: str | None = None  # filled in by the page
 
 
 def subscriptions_of(user: User) -> list[Watched]:
