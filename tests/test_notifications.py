@@ -569,6 +569,24 @@ def test_several_waiting_go_in_one_mail(outbox, team):
     assert "== Ambientamento del bambino ==" in body and "== Revisione linee guida ==" in body
 
 
+def test_a_long_list_is_cut_with_a_link_to_the_rest(outbox, team, monkeypatch):
+    monkeypatch.setattr(service, "MAIL_ITEMS", 2)
+    for n in range(1, 4):
+        tell([team["anna"]], team, n=n)
+    assert service.send_pending()["notifications"] == 3
+    body, html_part = parts(outbox()[0])
+    assert "«Discussione 3»" in body and "«Discussione 1»" not in body
+    assert "E 1 altra notifica: http://tavolo.test/notifiche" in body
+    assert "E 1 altra notifica" in html_part
+
+
+def test_markup_in_a_title_stays_text_in_the_html_mail(outbox, team):
+    tell([team["anna"]], team, title="<b>Ciao</b> <script>alert(1)</script>")
+    service.send_pending()
+    _body, html_part = parts(outbox()[0])
+    assert "<script>" not in html_part and "&lt;script&gt;" in html_part
+
+
 def test_the_mail_speaks_the_persons_language(outbox, team, make_user, make_group):
     english = make_user(Role.OPERATOR, locale="en")
     tell([english], team)
