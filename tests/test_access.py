@@ -7,6 +7,7 @@ from werkzeug.datastructures import FileStorage
 
 from workspace.attachments import service as attachments
 from workspace.directory.models import Service
+from workspace.discussions import service as discussions
 from workspace.discussions.models import Message, Thread
 from workspace.documents import service as documents
 from workspace.extensions import db
@@ -78,6 +79,18 @@ ROUTES = {
         "/gruppi/{group}/documenti/{document}/versioni/2/scarica.docx",
     ),
     "documents.print_view": ("GET", "/gruppi/{group}/documenti/{document}/versioni/2/stampa"),
+    "discussions.index": ("GET", "/gruppi/{group}/discussioni/"),
+    "discussions.create": ("GET", "/gruppi/{group}/discussioni/nuova"),
+    "discussions.show": ("GET", "/gruppi/{group}/discussioni/{thread}"),
+    "discussions.poll": ("GET", "/gruppi/{group}/discussioni/{thread}/nuovi?dopo=1"),
+    "discussions.reply": ("POST", "/gruppi/{group}/discussioni/{thread}/rispondi"),
+    "discussions.edit_message": ("GET", "/gruppi/{group}/discussioni/{thread}/messaggi/1/modifica"),
+    "discussions.withdraw": ("POST", "/gruppi/{group}/discussioni/{thread}/messaggi/1/ritira"),
+    "discussions.versions": ("GET", "/gruppi/{group}/discussioni/{thread}/messaggi/1/versioni"),
+    "discussions.pin": ("POST", "/gruppi/{group}/discussioni/{thread}/fissa"),
+    "discussions.lock": ("POST", "/gruppi/{group}/discussioni/{thread}/blocca"),
+    "discussions.resolve": ("POST", "/gruppi/{group}/discussioni/{thread}/risolvi"),
+    "discussions.follow": ("POST", "/gruppi/{group}/discussioni/{thread}/segui"),
     "notifications.index": ("GET", "/notifiche"),
     "notifications.mark_all_read": ("POST", "/notifiche/lette"),
     "notifications.open": ("POST", "/notifiche/{notification}/apri"),
@@ -125,6 +138,10 @@ GROUP_MANAGE = {
     "groups.change_role",
     "groups.remove_member",
     "documents.approve",
+    "discussions.versions",
+    "discussions.pin",
+    "discussions.lock",
+    "discussions.resolve",
 }
 GROUP_READ = {
     "groups.show",
@@ -140,6 +157,8 @@ GROUP_READ = {
     "documents.download_docx",
     "documents.print_view",
     "documents.presence",
+    "discussions.index",
+    "discussions.show",
 }
 # What every member of the group may do, and nobody outside it (who gets 404).
 GROUP_WORK = {
@@ -150,10 +169,16 @@ GROUP_WORK = {
     "documents.discard_draft",
     "documents.restore",
     "documents.details",
+    "discussions.create",
+    "discussions.poll",
+    "discussions.reply",
+    "discussions.follow",
     "notifications.follow_group",
     "notifications.mute_group",
     "notifications.reset_group",
 }
+# Only the author of the message (the "member" in the world below), invisible to outsiders.
+AUTHOR_ONLY = {"discussions.edit_message", "discussions.withdraw"}
 TABLE_MEMBERS = {"directory.index"}
 # The member's own notification: anyone else gets 404.
 OWN = {"notifications.open"}
@@ -175,6 +200,10 @@ def expected(endpoint: str, role: str) -> set[int]:
         return {403}
     if endpoint in GROUP_READ:
         return {200} if role in ("member", "lead", "coordinator") else {404}
+    if endpoint in AUTHOR_ONLY:
+        if role == "member":
+            return {200, 302, 303}
+        return {404} if role in ("outsider", "external") else {403}
     if endpoint in GROUP_WORK:
         return {200, 302, 303, 422} if role in ("member", "lead", "coordinator") else {404}
     if endpoint in TABLE_MEMBERS:
@@ -247,6 +276,9 @@ def world(app, make_user, make_group, make_service):
         "invitation": invitation.id,
         "document": document.id,
         "attachment": attachment.id,
+        "thread": discussions.open_thread(
+            group, author=member, title="Primo incontro", body="Come lo gestite?"
+        ).id,
     }
     (notification,) = notifications.notify(
         [member],

@@ -420,3 +420,42 @@ def test_a_reply_with_an_attachment_and_a_refused_file(client, auth, team, threa
     body = text(response)
     assert "non è un tipo di file ammesso" in body and "Il programma" in body
     assert db.session.scalar(db.select(db.func.count(Message.id))) == 2
+
+
+# -- Scale: no query per row ----------------------------------------------------------------
+
+
+def _statements(app, client, path):
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_pages_run_the_same_number_of_queries_however_long(app, client, auth, team, thread):
+    sign_in(auth, team["lead"])
+    slug = team["group"].slug
+    for n in range(3):
+        discussions.reply(thread, author=team["bruno"], body=f"risposta {n}")
+    client.get(url(thread))  # read once, so that the next requests do the same work
+    few = {
+        p: _statements(app, client, p)
+        for p in (url(thread, "?pagina=1"), f"/gruppi/{slug}/discussioni/", f"/gruppi/{slug}")
+    }
+    for n in range(30):
+        discussions.reply(thread, author=team["anna" if n % 2 else "bruno"], body=f"altra {n}")
+        discussions.open_thread(team["group"], author=team["anna"], title=f"Filo {n}", body="x")
+    client.get(url(thread))
+    for path, count in few.items():
+        assert _statements(app, client, path) == count, path

@@ -185,12 +185,10 @@ def show(slug: str, thread_id: int):
         # Open at the first unread message.
         page = service.page_of(min(already_read + 1, max(thread.last_number, 1)))
     pagination = service.messages_page(thread, page)
-    if pagination.items:
-        service.mark_read(thread, current_user, pagination.items[-1].number)
     quoted = None
     if _number(request.args.get("cita")) is not None:
         quoted = service.get_message(thread, _number(request.args.get("cita")))
-    return render(
+    response = render(
         "discussions/show.html",
         "discussions/_messages.html",
         target=f"thread-{thread.id}-messages",
@@ -205,6 +203,10 @@ def show(slug: str, thread_id: int):
         follow_state=_follow_state(thread),
         document=_document_of(thread),
     )
+    if pagination.items:
+        # After rendering: the commit would expire every message loaded for the page.
+        service.mark_read(thread, current_user, pagination.items[-1].number)
+    return response
 
 
 def _document_of(thread: Thread):
@@ -236,8 +238,6 @@ def poll(slug: str, thread_id: int):
         response = make_response("", 304)
     else:
         messages = service.messages_after(thread, after)
-        if messages:
-            service.mark_read(thread, current_user, messages[-1].number)
         response = make_response(
             render_template(
                 "discussions/_poll.html",
@@ -249,6 +249,8 @@ def poll(slug: str, thread_id: int):
                 attachments=_attachments().for_messages([m.id for m in messages]),
             )
         )
+        if messages:
+            service.mark_read(thread, current_user, messages[-1].number)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")
