@@ -56,6 +56,7 @@ format: install-test
 bench: install
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/revisions.py
+	$(BIN)/python bench/discussions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
