@@ -222,6 +222,12 @@ def test_new_replies_arrive_by_polling_and_an_unchanged_thread_costs_a_304(
     assert "no-cache" in first.headers["Cache-Control"]
     again = client.get(url(thread, "/nuovi?dopo=1"), headers={**htmx(), "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+    assert again.headers["HX-Reswap"] == "none"
+    # The poller itself sends that ETag: the browser's cache cannot (Vary: Cookie).
+    page = client.get(url(thread)).get_data(as_text=True)
+    poller = re.search(r'<div id="thread-\d+-poller"[^>]*>', page).group(0)
+    assert "If-None-Match" in poller and 'dopo=1"' in poller
+    assert f'\\"t{thread.id}-1-1\\"' in poller and etag == f'"t{thread.id}-1-1"'
     discussions.reply(thread, author=team["bruno"], body="Novità")
     fresh = client.get(url(thread, "/nuovi?dopo=1"), headers={**htmx(), "If-None-Match": etag})
     html = fresh.get_data(as_text=True)

@@ -236,6 +236,7 @@ def poll(slug: str, thread_id: int):
     etag = f"t{thread.id}-{thread.last_number}-{after}"
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
+        response.headers["HX-Reswap"] = "none"
     else:
         messages = service.messages_after(thread, after)
         response = make_response(
