@@ -422,3 +422,221 @@ class AttributionPage(BasePage):
 
     def row_with(self, text: str) -> Locator:
         return self.table.get_by_role("row").filter(has_text=text)
+
+
+# -- Discussions and notifications ---------------------------------------------------------------
+
+
+class ThreadList:
+    """A list of threads (the group page's panel or the discussions page): one item per thread,
+    with its title as a link and badges such as "1 non letto", "fissata", "risolta"."""
+
+    def __init__(self, container: Locator):
+        self.container = container
+
+    @property
+    def items(self) -> Locator:
+        return self.container.get_by_role("listitem")
+
+    def item(self, title: str) -> Locator:
+        return self.items.filter(
+            has=self.container.page.get_by_role("link", name=title, exact=True)
+        )
+
+    def open(self, title: str) -> "ThreadPage":
+        self.item(title).get_by_role("link", name=title, exact=True).click()
+        thread = ThreadPage(self.container.page)
+        expect(thread.heading).to_have_text(title)
+        return thread
+
+
+class DiscussionsPanel(ThreadList):
+    """The "Discussioni" panel of a group page: the latest threads and "Nuova discussione"."""
+
+    def __init__(self, group: GroupPage):
+        super().__init__(group.page.get_by_role("region", name="Discussioni", exact=True))
+
+    def new_thread(self) -> "NewThreadPage":
+        self.container.get_by_role("link", name="Nuova discussione").click()
+        form = NewThreadPage(self.container.page)
+        expect(form.heading).to_have_text("Nuova discussione")
+        return form
+
+
+class DiscussionsPage(BasePage):
+    """All the discussions of a group, newest activity first (pinned ones on top)."""
+
+    @classmethod
+    def goto(cls, page: Page, slug: str) -> "DiscussionsPage":
+        page.goto(f"/gruppi/{slug}/discussioni/")
+        discussions = cls(page)
+        expect(discussions.heading).to_have_text("Discussioni")
+        return discussions
+
+    @property
+    def threads(self) -> ThreadList:
+        return ThreadList(self.page.get_by_role("main"))
+
+    def new_thread(self) -> "NewThreadPage":
+        self.page.get_by_role("main").get_by_role("link", name="Nuova discussione").click()
+        form = NewThreadPage(self.page)
+        expect(form.heading).to_have_text("Nuova discussione")
+        return form
+
+
+class MessageComposer(BasePage):
+    """What the new-thread form and the reply form share: the message, the @mention picker and
+    the attachments."""
+
+    @property
+    def body(self) -> Locator:
+        return self.page.get_by_label(re.compile(r"^Messaggio"))
+
+    @property
+    def mention_input(self) -> Locator:
+        return self.page.get_by_label("Menziona qualcuno del gruppo", exact=True)
+
+    @property
+    def attachments_input(self) -> Locator:
+        return self.page.get_by_label("Allegati", exact=True)
+
+    @property
+    def error_summary(self) -> Locator:
+        return self.page.get_by_role("alert")
+
+    def mention(self, name: str) -> str:
+        """Type the start of a name in the picker, choose the person among its suggestions (a
+        native datalist: "@handle", labelled with the name) and press "Inserisci": the @handle
+        goes into the message at the cursor. Returns the handle.
+
+        Headless Chromium draws no datalist popup to click on; choosing a suggestion sets the
+        input to its value, which is what filling it with the suggestion's value does."""
+        self.mention_input.press_sequentially(name[:3].lower())
+        suggestions = self.page.locator(f"datalist#{self.mention_input.get_attribute('list')}")
+        option = suggestions.locator("option").filter(has_text=re.compile(rf"^{re.escape(name)}$"))
+        expect(option).to_have_count(1)
+        handle = option.get_attribute("value")
+        self.mention_input.fill(handle)
+        self.page.get_by_role("button", name="Inserisci", exact=True).click()
+        return handle
+
+    def attach(self, *paths) -> None:
+        self.attachments_input.set_input_files(list(paths))
+
+
+class NewThreadPage(MessageComposer):
+    @property
+    def title(self) -> Locator:
+        return self.page.get_by_label(re.compile(r"^Titolo"))
+
+    @property
+    def about(self) -> Locator:
+        """ "La discussione riguarda la sezione «…» del documento «…»", when opened from one."""
+        return self.page.get_by_role("note")
+
+    def submit(self) -> None:
+        self.page.get_by_role("button", name="Apri la discussione").click()
+
+    def open_thread(self, title: str, body: str) -> "ThreadPage":
+        self.title.fill(title)
+        self.body.fill(body)
+        self.submit()
+        thread = ThreadPage(self.page)
+        expect(thread.heading).to_have_text(title)
+        return thread
+
+
+class ThreadPage(MessageComposer):
+    """One thread: its messages (articles named after their author), moderation for the lead,
+    and the reply form at the bottom, which posts with htmx and adds the reply in place."""
+
+    @property
+    def messages(self) -> Locator:
+        return self.page.get_by_role("article")
+
+    def message(self, number: int) -> Locator:
+        """Message ``number``: its anchor, #messaggio-N, is the address that links point at."""
+        return self.page.locator(f"#messaggio-{number}")
+
+    @property
+    def unread_marker(self) -> Locator:
+        return self.page.get_by_text("Da qui i messaggi che non hai ancora letto")
+
+    @property
+    def status_line(self) -> Locator:
+        """Badges under the title ("fissata", "risolta") and what the thread is about."""
+        return self.page.get_by_role("main").locator(".page-heading .muted").first
+
+    @property
+    def moderation(self) -> Locator:
+        return self.page.get_by_role("group", name="Moderazione")
+
+    @property
+    def bell(self) -> Locator:
+        return self.page.get_by_role("link", name=re.compile(r"^Notifiche"))
+
+    def reply(self, body: str = "") -> None:
+        """Write (or add to) the reply and publish it; htmx posts it and adds it in place."""
+        if body:
+            self.body.fill(self.body.input_value() + body)
+        self.page.get_by_role("button", name="Pubblica la risposta").click()
+
+    def quote(self, number: int) -> None:
+        """ "Cita": the page comes back with the reply form holding the quoted message."""
+        self.page.get_by_role("link", name=f"Cita il messaggio {number}", exact=True).click()
+        expect(self.body).to_have_value(re.compile(rf"^> .*\(messaggio {number}\):"))
+
+    def edit(self, number: int) -> "EditMessagePage":
+        self.page.get_by_role("link", name=f"Modifica il messaggio {number}", exact=True).click()
+        editor = EditMessagePage(self.page)
+        expect(editor.heading).to_have_text(f"Modifica il messaggio {number}")
+        return editor
+
+    def withdraw(self, number: int) -> None:
+        """ "Ritira" asks for confirmation (a native dialog), accepted here."""
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        self.message(number).get_by_role("button", name="Ritira").click()
+
+    def mark_resolution(self, number: int) -> None:
+        self.message(number).get_by_role("button", name="Segna come risoluzione").click()
+
+    def pin(self) -> None:
+        self.moderation.get_by_role("button", name="Fissa in cima").click()
+
+
+class EditMessagePage(MessageComposer):
+    def save(self, body: str) -> ThreadPage:
+        self.body.fill(body)
+        self.page.get_by_role("button", name="Salva", exact=True).click()
+        return ThreadPage(self.page)
+
+
+class NotificationsPage(BasePage):
+    path = "/notifiche"
+
+    def goto(self) -> "NotificationsPage":
+        self.page.goto(self.path)
+        expect(self.heading).to_have_text("Notifiche")
+        return self
+
+    @property
+    def bell(self) -> Locator:
+        """The bell in the header: its name says the count, "Notifiche, 1 non letta"."""
+        return self.page.get_by_role("link", name=re.compile(r"^Notifiche"))
+
+    @property
+    def items(self) -> Locator:
+        return self.page.get_by_role("main").get_by_role("list").first.get_by_role("listitem")
+
+    def item(self, title: str) -> Locator:
+        return self.items.filter(has=self.page.get_by_role("link", name=title, exact=True))
+
+    def open(self, title: str) -> ThreadPage:
+        self.item(title).get_by_role("link", name=title, exact=True).click()
+        return ThreadPage(self.page)
+
+    def preferences(self) -> "BasePage":
+        self.page.get_by_role("link", name="Preferenze delle notifiche").click()
+        preferences = BasePage(self.page)
+        expect(preferences.heading).to_have_text("Preferenze delle notifiche")
+        return preferences
