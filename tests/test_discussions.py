@@ -465,3 +465,26 @@ def test_pages_run_the_same_number_of_queries_however_long(app, client, auth, te
     client.get(url(thread))
     for path, count in few.items():
         assert _statements(app, client, path) == count, path
+
+
+def test_quoting_a_mention_does_not_mention_again(team, thread):
+    first = discussions.reply(thread, author=team["bruno"], body="Ciao @laura.referente")
+    assert len(notifications_of(team["lead"])) == 1
+    discussions.reply(
+        thread, author=team["anna"], body="> Ciao @laura.referente\n\nD'accordo.", quoted=first
+    )
+    assert [n.kind for n in notifications_of(team["lead"])] == ["mention", "reply"]
+
+
+def test_a_background_poll_does_not_clear_the_bell(client, auth, team, thread):
+    from workspace.notifications import service as notifications
+
+    sign_in(auth, team["anna"])
+    page = client.get(url(thread))
+    assert page.status_code == 200
+    discussions.reply(thread, author=team["bruno"], body="Per @anna.operatrice")
+    client.get(url(thread, "/nuovi?dopo=1"), headers=htmx())
+    assert discussions.unread_counts(team["anna"], [thread.id]) == {}
+    assert notifications.unread_count(team["anna"]) >= 1
+    client.get(url(thread))
+    assert notifications.unread_count(team["anna"]) == 0

@@ -83,7 +83,7 @@ def _reply_form(thread: Thread, quoted: Message | None = None) -> MessageForm:
         name = quoted.author.name if quoted.author else "—"
         lines = quoted.body.strip().splitlines()[:20]
         form.body.data = (
-            f"> **{name}** ({_('messaggio %(n)d', n=quoted.number)}):\n"
+            f"> **{name}** ({_('messaggio %(n)d', n=quoted.number)}):\n>\n"
             + "\n".join(f"> {line}" for line in lines)
             + "\n\n"
         )
@@ -251,7 +251,9 @@ def poll(slug: str, thread_id: int):
             )
         )
         if messages:
-            service.mark_read(thread, current_user, messages[-1].number)
+            # Seen on the page, so not unread; but a tab polling in the background must not
+            # clear the bell: notifications are marked read when the thread is opened.
+            service.mark_read(thread, current_user, messages[-1].number, notifications=False)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("HX-Request")

@@ -204,8 +204,9 @@ def get_message(thread: Thread, number: int) -> Message | None:
     )
 
 
-def mark_read(thread: Thread, user: User, number: int) -> None:
-    """Remember that ``user`` has read ``thread`` up to message ``number`` (never backwards)."""
+def mark_read(thread: Thread, user: User, number: int, *, notifications: bool = True) -> None:
+    """Remember that ``user`` has read ``thread`` up to message ``number`` (never backwards),
+    and (unless told not to) that the notifications pointing into the thread are read."""
     number = min(number, thread.last_number)
     for _attempt in range(3):
         read = db.session.scalar(
@@ -218,7 +219,7 @@ def mark_read(thread: Thread, user: User, number: int) -> None:
             db.session.add(read)
         if read.last_read_number >= number:
             db.session.rollback()
-            return
+            break
         read.last_read_number = number
         read.updated_at = utcnow()
         try:
@@ -226,9 +227,10 @@ def mark_read(thread: Thread, user: User, number: int) -> None:
         except IntegrityError:
             db.session.rollback()  # the same person's other tab wrote first
             continue
+        break
+    if notifications:
         _notifications().mark_read_for_url(user, thread_url(thread))
         db.session.commit()
-        return
 
 
 def threads_about(document) -> list[Thread]:
