@@ -488,3 +488,33 @@ def test_a_background_poll_does_not_clear_the_bell(client, auth, team, thread):
     assert notifications.unread_count(team["anna"]) >= 1
     client.get(url(thread))
     assert notifications.unread_count(team["anna"]) == 0
+
+
+# -- Nothing executable reaches the page ------------------------------------------------------
+
+from tests.test_documents import XSS, executable  # noqa: E402
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_xss_in_titles_and_messages_never_executes(client, auth, team, payload):
+    sign_in(auth, team["anna"])
+    slug = team["group"].slug
+    response = client.post(
+        f"/gruppi/{slug}/discussioni/nuova",
+        data={"title": f"Titolo {payload}", "body": f"{payload}\n\n@bruno.educatore {payload}"},
+    )
+    assert response.status_code == 302
+    thread = db.session.scalar(db.select(Thread))
+    client.post(url(thread, "/rispondi"), data={"body": f"> {payload}\n\n{payload}"})
+    for path in (url(thread), f"/gruppi/{slug}/discussioni/", f"/gruppi/{slug}", "/notifiche"):
+        html = client.get(path).get_data(as_text=True)
+        bodies = re.findall(r'<div class="prose message__body">(.*?)</div>', html, re.DOTALL)
+        titles = re.findall(r"<h1>(.*?)</h1>|thread-list__title[^>]*>(.*?)</a>", html, re.DOTALL)
+        content = "\n".join(bodies) + "\n".join(a or b for a, b in titles)
+        assert not executable(content), (path, executable(content))
+    sign_in(auth, team["bruno"])
+    html = client.get("/notifiche").get_data(as_text=True)
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    assert "ti ha menzionato" in main  # the mention is listed, and nothing in it runs
+    items = "\n".join(re.findall(r"<ol[^>]*>(.*?)</ol>", main, re.DOTALL))
+    assert items and not executable(items), executable(items)
