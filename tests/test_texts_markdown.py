@@ -116,3 +116,36 @@ def test_heading_ids_are_unique_and_match_the_html(text):
     for heading in rendered.headings:
         assert 0 <= heading.section < len(sections)
         assert 1 <= heading.level <= 6
+
+
+def test_rendering_many_headings_takes_time_in_proportion_to_them():
+    # Each heading used to copy the rest of the tokens to find its end, build the list of
+    # section starts again and try every number for a repeated title: quadratic, a minute for
+    # 200 KB of headings.
+    import time
+
+    def seconds(count: int) -> float:
+        text = "".join(f"# Note\n\nTesto {n}.\n\n## Capitolo {n}\n\n" for n in range(count))
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            render(text)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    ratio = seconds(8000) / seconds(500)  # about 16 when linear
+    assert ratio < 30, ratio
+
+
+def test_rendering_leaves_the_cycle_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    render("- uno\n- due\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render("- uno\n- due\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

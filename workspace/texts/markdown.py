@@ -9,16 +9,19 @@ elsewhere can point at them, and each heading knows its section (see
 Images are not rendered: their description is shown as text instead (see ``sanitize``).
 """
 
+import gc
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from workspace.texts.sanitize import sanitize_html
+from workspace.texts.sanitize import LINK_REL, sanitize_html
 from workspace.texts.sections import section_of_line, sections_from_tokens
 
 FALLBACK_ANCHOR = "sezione"
@@ -51,7 +54,12 @@ MENTION = re.compile(r"(?<![\w.@])@([^\W_](?:[\w.-]*[^\W_])?)")
 def _mark_mentions(tokens: Sequence[Token], mentions: Mapping[str, str]) -> list[str]:
     """Turn known ``@handle``s in text (never in code) into the person's name in bold."""
     found: list[str] = []
+    quoted = 0  # inside a quotation, a mention is someone else's: shown, not counted
     for token in tokens:
+        if token.type == "blockquote_open":
+            quoted += 1
+        elif token.type == "blockquote_close":
+            quoted -= 1
         if token.type != "inline" or not token.children:
             continue
         children: list[Token] = []
@@ -70,7 +78,7 @@ def _mark_mentions(tokens: Sequence[Token], mentions: Mapping[str, str]) -> list
                 children.append(_text("@" + mentions[handle]))
                 children.append(Token("strong_close", "strong", -1))
                 position = match.end()
-                if handle not in found:
+                if handle not in found and not quoted:
                     found.append(handle)
             if position < len(child.content):
                 children.append(_text(child.content[position:]))
@@ -88,15 +96,41 @@ def _image_as_text(self, tokens: Sequence[Token], index: int, options, env) -> s
     return escapeHtml(self.renderInlineAsText(tokens[index].children or [], options, env))
 
 
+def _link_open(self, tokens: Sequence[Token], index: int, options, env) -> str:
+    tokens[index].attrSet("rel", LINK_REL)
+    return self.renderToken(tokens, index, options, env)
+
+
+def _cell_open(self, tokens: Sequence[Token], index: int, options, env) -> str:
+    tokens[index].attrs.pop("style", None)  # column alignment: no styles in Tavolo's HTML
+    return self.renderToken(tokens, index, options, env)
+
+
+def _fence(self, tokens: Sequence[Token], index: int, options, env) -> str:
+    tokens[index].info = ""  # no class="language-..." on the code
+    return RendererHTML.fence(self, tokens, index, options, env)
+
+
 def make_parser() -> MarkdownIt:
     """The Markdown parser of Tavolo: CommonMark, tables and strikethrough, raw HTML as text.
 
     Its renderer shows images as their description; other outputs (see
     :mod:`workspace.texts.docx`) walk the tokens of ``parser.parse(text)`` instead.
+
+    The renderer writes HTML the way ``sanitize_html`` writes it back (``<hr>`` rather than
+    ``<hr />``, links with their ``rel``, no alignment styles, no language classes), so that
+    cleaning a rendering usually changes nothing and one pass of the cleaner is enough.
     """
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    parser = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "xhtmlOut": False},
+    )
     parser.enable(["table", "strikethrough"])
     parser.add_render_rule("image", _image_as_text)
+    parser.add_render_rule("link_open", _link_open)
+    parser.add_render_rule("th_open", _cell_open)
+    parser.add_render_rule("td_open", _cell_open)
+    parser.add_render_rule("fence", _fence)
     return parser
 
 
@@ -122,25 +156,53 @@ def _plain_text(inline: Token) -> str:
     return " ".join("".join(parts).split())
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Rendering makes a token or a tree node for every element, all alive until the end, and
+    none of them in a reference cycle: the cycle collector would walk them again and again
+    for nothing, which is a third of the time of a long list or table. It runs again after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def render(
     text: str, *, anchors: bool = True, mentions: Mapping[str, str] | None = None
 ) -> Rendered:
     """``text`` as safe HTML. ``anchors=False`` leaves headings without ids (a message on a page
-    with many others); ``mentions`` maps known handles (lowercase) to the names to show."""
+    with many others); ``mentions`` maps known handles (lowercase) to the names to show.
+
+    The time it takes is linear in the size of the text (and of its HTML)."""
+    with _cycle_collector_paused():
+        return _render(text, anchors=anchors, mentions=mentions)
+
+
+def _render(text: str, *, anchors: bool, mentions: Mapping[str, str] | None) -> Rendered:
     tokens = _PARSER.parse(text)
     mentioned = tuple(_mark_mentions(tokens, mentions)) if mentions else ()
     sections = sections_from_tokens(text, tokens)
     headings: list[Heading] = []
     used: set[str] = set()
+    # The last number tried for each title: "Note", "Note-2", "Note-3"... are found without
+    # trying every number again for each new "Note".
+    counters: dict[str, int] = {}
     for index, token in enumerate(tokens):
         if token.type != "heading_open":
             continue
         title = _plain_text(tokens[index + 1])
         base = ANCHOR_PREFIX + (slugify(title) or FALLBACK_ANCHOR)
-        anchor, counter = base, 1
-        while anchor in used:
-            counter += 1
+        anchor, counter = base, counters.get(base, 1)
+        if counter > 1 or anchor in used:
+            counter = max(counter, 2)
             anchor = f"{base}-{counter}"
+            while anchor in used:
+                counter += 1
+                anchor = f"{base}-{counter}"
+        counters[base] = counter
         used.add(anchor)
         if anchors:
             token.attrSet("id", anchor)
@@ -148,8 +210,10 @@ def render(
         # The page's title is the h1: a text's "#" is a section of it, so one level down.
         html_tag = f"h{min(level + 1, 6)}"
         token.tag = html_tag
-        closing = next(t for t in tokens[index + 1 :] if t.type == "heading_close")
-        closing.tag = html_tag
+        closing = index + 2  # heading_open, inline, heading_close
+        while tokens[closing].type != "heading_close":
+            closing += 1
+        tokens[closing].tag = html_tag
         line = token.map[0] if token.map else 0
         headings.append(Heading(level, title, anchor, section_of_line(sections, line)))
     html = _PARSER.renderer.render(tokens, _PARSER.options, {})

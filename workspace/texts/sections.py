@@ -131,4 +131,8 @@ def section_of_line(sections: Sequence[Section], line: int) -> int:
     """The index of the section that contains ``line`` (past the end: the last section)."""
     if line < 0:
         raise ValueError(f"negative line {line}")
-    return bisect_right([section.start for section in sections], line) - 1
+    return bisect_right(sections, line, key=_start) - 1
+
+
+def _start(section: Section) -> int:
+    return section.start
