@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspace.texts.blame import BlameLine, blame
+from workspace.texts.blame import BlameLine, blame, decode_keys, encode_keys, resume
 from workspace.texts.lines import split_lines, strip_line_end
 
 
@@ -63,3 +63,27 @@ def test_blame_covers_every_line_of_the_latest_text(texts):
     unchanged_since_first = texts.count(texts[0]) == len(texts)
     if unchanged_since_first:
         assert {line.key for line in result} <= {1}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(LINE, max_size=10).map("".join), min_size=2, max_size=8),
+    st.data(),
+)
+def test_blame_resumed_from_a_kept_state_equals_blame_from_the_start(texts, data):
+    history = list(enumerate(texts, start=1))
+    cut = data.draw(st.integers(1, len(texts)))
+    kept = blame(history[:cut])
+    lines, keys = [line.text for line in kept], [line.key for line in kept]
+    keys = decode_keys(encode_keys(keys))  # as a store keeps them
+    assert resume(lines, keys, history[cut:]) == blame(history)
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=200))
+def test_keys_encode_and_decode(keys):
+    assert decode_keys(encode_keys(keys)) == keys
+
+
+def test_keys_of_a_long_text_written_in_few_revisions_take_little_room():
+    keys = [1] * 800 + [7] * 30 + [1] * 400 + [12] * 5
+    assert len(encode_keys(keys)) < 40

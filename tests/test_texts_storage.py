@@ -165,3 +165,20 @@ def test_the_formats_are_what_the_docstring_says():
     assert delta[0] == storage.DELTA
     old_size, crc, count = storage._HEADER.unpack_from(delta, 1)
     assert (old_size, crc, count) == (5, zlib.crc32(b"ciao\nmondo\n"), 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(edit_sequences())
+def test_replay_gives_every_text_in_turn(texts):
+    payloads = [compress_snapshot(texts[0])]
+    for number in range(1, len(texts)):
+        if number % 4 == 0:
+            payloads.append(compress_snapshot(texts[number]))
+        else:
+            payloads.append(make_delta(texts[number - 1], texts[number]))
+    assert list(storage.replay(payloads)) == texts
+
+
+def test_replay_needs_a_snapshot_first():
+    with pytest.raises(CorruptRevision):
+        list(storage.replay([make_delta("a", "b")]))

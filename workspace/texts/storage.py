@@ -39,7 +39,7 @@ reading the snapshot alone. Longer chains store less and rebuild slower.
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate
 
 from workspace.texts.lines import split_byte_lines
@@ -202,3 +202,19 @@ def _apply(text: bytearray, delta: bytes, *, verify: bool) -> None:
         end_of_inserted -= length
     if verify and zlib.crc32(text) != expected_crc:
         raise CorruptRevision("the delta was made for another text")
+
+
+def replay(payloads: Iterable[bytes]) -> Iterator[str]:
+    """The text of each stored revision in turn, oldest first, each delta applied once.
+
+    ``payloads`` must start with a snapshot; a later snapshot starts again from itself.
+    """
+    text: bytearray | None = None
+    for payload in payloads:
+        if payload[:1] == bytes([SNAPSHOT]):
+            text = bytearray(_snapshot_bytes(payload))
+        elif text is None:
+            raise CorruptRevision("a delta without the text it applies to")
+        else:
+            _apply(text, payload, verify=True)
+        yield text.decode("utf-8")
