@@ -19,8 +19,17 @@ def wants_fragment(target: str | None = None) -> bool:
     return target is None or request.headers.get("HX-Target") == target
 
 
-def render(page: str, fragment: str, *, target: str | None = None, status: int = 200, **context):
-    if wants_fragment(target):
+def render(
+    page: str,
+    fragment: str | None = None,
+    *,
+    target: str | None = None,
+    status: int = 200,
+    **context,
+):
+    """``page``, or ``fragment`` for an htmx request that wants one; without a fragment, always
+    the page (still with ``Vary: HX-Request``: a cache must not serve it for the other)."""
+    if fragment is not None and wants_fragment(target):
         body = render_template(fragment, **context)
         if _has_flashes():
             body += render_template("_alerts.html", oob=True)
