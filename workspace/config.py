@@ -70,6 +70,15 @@ PROXY_FIX_X_PREFIX = 0
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_FOLDER = None
 
+# The largest request body, in bytes: beyond it werkzeug answers 413 (a friendly error page)
+# without reading the rest, so nobody can make a worker read and parse a body of any size.
+# None: worked out at start-up from ATTACHMENT_MAX_BYTES, to fit the largest legitimate
+# request, a message with 5 attachments (attachments.service.MAX_PER_MESSAGE) at the limit,
+# plus 2 MB for the rest of the form; at the defaults 52 MB. A document at its size limit
+# (500,000 characters, up to 6 MB URL-encoded) fits as well. A reverse proxy in front needs
+# at least as much (nginx: client_max_body_size).
+MAX_CONTENT_LENGTH = None
+
 BABEL_DEFAULT_LOCALE = "it"
 BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
 LANGUAGES = {"it": "Italiano", "en": "English"}
@@ -127,6 +136,8 @@ def finalise(app: Flask) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         uri = "sqlite:///" + os.path.join(app.instance_path, "tavolo.db")
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = request_size_limit(config["ATTACHMENT_MAX_BYTES"])
     if config.get("MAIL_OUTBOX") is None:
         config["MAIL_OUTBOX"] = bool(app.debug or app.testing or not config.get("MAIL_SERVER"))
     if config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY) and not (app.debug or app.testing):
@@ -141,6 +152,19 @@ def finalise(app: Flask) -> None:
             "for example https://tavolo.provincia.example.it: links in invitation and password "
             "reset mail are built on it."
         )
+
+
+ATTACHMENTS_PER_MESSAGE = 5  # attachments.service.MAX_PER_MESSAGE (tests check they agree)
+_FORM_ALLOWANCE = 2 * 1024 * 1024
+_DOCUMENT_REQUEST_BYTES = 6 * 1024 * 1024  # 500,000 characters of 4 bytes, URL-encoded
+
+
+def request_size_limit(attachment_max_bytes: int) -> int:
+    """The default MAX_CONTENT_LENGTH: the largest message with attachments, or a document."""
+    return max(
+        ATTACHMENTS_PER_MESSAGE * int(attachment_max_bytes) + _FORM_ALLOWANCE,
+        _DOCUMENT_REQUEST_BYTES,
+    )
 
 
 def normalise_public_url(url: str | None) -> str | None:
