@@ -54,14 +54,15 @@ def create_coordinator(email: str, name: str, password: str):
 @click.command("prune")
 @click.option("--days", default=30, show_default=True, help="Keep this many days.")
 def prune(days: int):
-    """Delete old failed sign-in records and expired unsaved texts (run daily from cron)."""
+    """Delete old failed sign-in records, expired unsaved texts and drafts (run daily)."""
     from workspace.accounts.service import prune_login_attempts
     from workspace.attachments.service import prune_orphans
     from workspace.clock import utcnow
-    from workspace.revisions.service import prune_pending, prune_presence
+    from workspace.revisions.service import prune_drafts, prune_pending, prune_presence
 
     removed = prune_login_attempts(utcnow() - timedelta(days=days))
     click.echo(f"Tentativi di accesso eliminati: {removed}")
     click.echo(f"Testi in attesa scaduti eliminati: {prune_pending()}")
     click.echo(f"Presenze vecchie eliminate: {prune_presence()}")
+    click.echo(f"Bozze non toccate da 30 giorni eliminate: {prune_drafts()}")
     click.echo(f"Allegati mai usati eliminati: {prune_orphans(timedelta(days=1))}")

@@ -1,9 +1,36 @@
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from workspace.forms import max_length, required
+
+# Numbers that come from a request (revision, section, author, page): at most 9 ASCII digits,
+# so always a 32-bit integer. str.isdigit() would take "²" (which int() refuses) and int()
+# would take "٣", " 7", "+7" and "1_000"; a number too large for a database column is a 500.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+MAX_NUMBER = 2**31 - 1
+
+
+def parse_number(raw: str | None) -> int | None:
+    """``raw`` as a non-negative integer, or None if it is anything but 1 to 9 ASCII digits."""
+    if raw is None or not _NUMBER.fullmatch(raw):
+        return None
+    return int(raw)
+
+
+class NumberField(IntegerField):
+    """An IntegerField that reads only what ``parse_number`` reads; empty is no value."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] == "":
+            self.data = None
+            return
+        self.data = parse_number(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 class DocumentForm(FlaskForm):
@@ -30,10 +57,15 @@ class EditForm(FlaskForm):
         validators=[Optional(), max_length(300)],
         description=_l("Facoltativa: in breve, che cosa hai cambiato."),
     )
-    base = IntegerField(
-        validators=[InputRequired(_l("Versione di partenza mancante.")), NumberRange(min=0)]
+    base = NumberField(
+        validators=[
+            InputRequired(_l("Versione di partenza mancante.")),
+            NumberRange(min=0, max=MAX_NUMBER),
+        ]
     )
-    section = HiddenField()
+    section = NumberField(validators=[Optional(), NumberRange(min=0, max=MAX_NUMBER)])
+    # The signed token of the editor page (workspace.documents.service.editor_token).
+    editor = HiddenField()
 
 
 class ApprovalForm(FlaskForm):

@@ -2,7 +2,9 @@
 
 import re
 import secrets
-from datetime import datetime, time, timedelta
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from urllib.parse import quote, urlsplit
 
 from flask import (
     Blueprint,
@@ -15,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -23,7 +26,14 @@ from wtforms.validators import ValidationError
 from workspace.database import get_or_404
 from workspace.discussions import service as discussions
 from workspace.documents import service
-from workspace.documents.forms import ApprovalForm, DocumentForm, EditForm, NewDocumentForm
+from workspace.documents.forms import (
+    MAX_NUMBER,
+    ApprovalForm,
+    DocumentForm,
+    EditForm,
+    NewDocumentForm,
+    parse_number,
+)
 from workspace.documents.models import Document
 from workspace.extensions import csrf, db
 from workspace.groups.access import GroupAccess, load_group_or_404
@@ -37,9 +47,11 @@ from workspace.texts.diff import diff
 bp = Blueprint("documents", __name__, url_prefix="/gruppi/<slug>/documenti")
 
 HISTORY_PAGE_SIZE = 50
-MAX_NUMBER = 2**31 - 1  # revision numbers are 32-bit integers on PostgreSQL
 # A browser that sent text while signed out holds this cookie to find the text again.
 PENDING_COOKIE = "tavolo_testo_in_attesa"
+# Dates the history filter takes: outside them a date is no bound at all (and the arithmetic
+# of 0001-01-01 or 9999-12-31 in Rome's time zone would overflow).
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def load_document_or_404(
@@ -59,14 +71,21 @@ def load_revision_or_404(document: Document, number: int) -> Revision:
     return revision
 
 
-def section_arg() -> int | None:
-    raw = request.values.get("sezione", request.values.get("section", ""))
-    if raw in ("", None):
+def number_arg(name: str, *, strict: bool = False) -> int | None:
+    """A number from the query string (``parse_number``): None when absent or empty; when not
+    a number, None too, or 404 if ``strict`` (a link that names something that cannot exist).
+    """
+    raw = request.args.get(name, "")
+    if raw == "":
         return None
-    try:
-        return int(raw)
-    except ValueError:
+    number = parse_number(raw)
+    if number is None and strict:
         abort(404)
+    return number
+
+
+def section_arg() -> int | None:
+    return number_arg("sezione", strict=True)
 
 
 @bp.get("/")
@@ -99,7 +118,6 @@ def create(slug: str):
         except service.DocumentError as error:
             getattr(form, error.field or "title").errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("Documento «%(title)s» creato.", title=document.title), "success")
             return redirect(url_for("documents.show", slug=slug, document_id=document.id))
     return render(
@@ -144,7 +162,7 @@ def show(slug: str, document_id: int):
 
 
 def _edit_page(
-    access, document, form, *, section, section_title, draft=None, status=200, conflict=None
+    access, document, form, editor_id, *, section_title=None, drafts=(), status=200, conflict=None
 ):
     return render(
         "documents/edit.html",
@@ -153,9 +171,10 @@ def _edit_page(
         group=access.group,
         document=document,
         form=form,
-        section=section,
+        section=form.section.data,
         section_title=section_title,
-        draft=draft,
+        editor_token=service.editor_token(document, editor_id),
+        drafts=drafts,
         conflict=conflict,
         present=revisions.present(document.text, besides=current_user),
         section_titles=service.section_titles(document),
@@ -175,28 +194,52 @@ def _session_is_valid() -> bool:
     return True
 
 
+def _from_another_site() -> bool:
+    """The browser says the request comes from a page of another site (or from none).
+
+    Hosts are compared, not schemes: behind a proxy the request may look like plain http.
+    The host the request was sent to and the one in PUBLIC_URL are both this site's.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    ours = {request.host, urlsplit(current_app.config.get("PUBLIC_URL") or "").netloc}
+    return urlsplit(origin).netloc not in ours - {""}
+
+
 def _keep_for_later(slug: str, document_id: int):
     """A save that arrived without a valid session: keep the text, then ask to sign in.
 
     Who sent it cannot be trusted, so it becomes nobody's revision: it waits under a token
-    that only this browser holds, and after signing in the editor offers it back.
+    that only this browser holds, and after signing in the editor offers it back as a draft
+    of its own. Only text from an editor page of this document is kept: the form must carry
+    the token that page issued (signed with the app's secret, at most a week old), so a page
+    on another site cannot plant text in someone's editor, nor fill the database.
     """
-    document = db.session.get(Document, document_id) if document_id <= MAX_NUMBER else None
-    token = request.cookies.get(PENDING_COOKIE) or secrets.token_urlsafe(32)
+    editor_id = service.editor_of(
+        document_id, request.form.get("editor"), max_age=service.EDITOR_TOKEN_LIFETIME
+    )
+    if editor_id is None:
+        raise CSRFError("The editor token is missing, expired or not for this document.")
+    document = get_or_404(Document, document_id)
+    body = request.form.get("body", "")
+    if len(revisions.normalise(body)) > service.MAX_DOCUMENT_CHARS:
+        # Nothing can be kept: give the text back rather than say it was kept.
+        return render_template(
+            "documents/not_kept.html", body=body, message=service.too_large_message()
+        ), 422
+    token = request.cookies.get(PENDING_COOKIE) or ""
     if not re.fullmatch(r"[\w-]{20,64}", token):
         token = secrets.token_urlsafe(32)
-    body = request.form.get("body", "")
-    if document is not None and len(body) <= service.MAX_DOCUMENT_CHARS:
-        section = request.form.get("section", "")
-        base = request.form.get("base", "")
-        revisions.stash_pending(
-            document.text,
-            token=token,
-            body=body,
-            base_number=int(base) if base.isdigit() and len(base) < 10 else 0,
-            section=int(section) if section.isdigit() and len(section) < 10 else None,
-            summary=request.form.get("summary", ""),
-        )
+    revisions.stash_pending(
+        document.text,
+        token=token,
+        editor_id=editor_id,
+        body=body,
+        base_number=parse_number(request.form.get("base")) or 0,
+        section=parse_number(request.form.get("section")),
+        summary=request.form.get("summary", ""),
+    )
     flash(
         _(
             "La sessione era scaduta, ma il testo che stavi salvando è stato conservato: "
@@ -223,100 +266,100 @@ def _keep_for_later(slug: str, document_id: int):
 @bp.route("/<int:document_id>/modifica", methods=["GET", "POST"])
 @csrf.exempt  # checked below, so that an expired session keeps the text instead of losing it
 def edit(slug: str, document_id: int):
-    if request.method == "POST" and not _session_is_valid():
-        return _keep_for_later(slug, document_id)
+    if request.method == "POST":
+        if _from_another_site():
+            raise CSRFError("The request comes from another site.")
+        if not _session_is_valid():
+            return _keep_for_later(slug, document_id)
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     access, document = load_document_or_404(slug, document_id)
-    form = EditForm()
     if request.method == "GET":
-        pending = revisions.claim_pending(
-            document.text, current_user, request.cookies.get(PENDING_COOKIE)
-        )
-        if pending is not None:
-            flash(
-                _(
-                    "Ecco il testo che stavi salvando quando la sessione è scaduta. "
-                    "Controllalo e salva."
-                ),
-                "warning",
-            )
-            return redirect(
-                url_for(
-                    "documents.edit",
-                    slug=slug,
-                    document_id=document_id,
-                    sezione=pending.section,
-                    bozza="sessione",
-                )
-            )
-        section = section_arg()
-        pending_resumed = request.args.get("bozza") == "sessione"
-        draft = revisions.get_draft(document.text, current_user)
-        if draft is not None and request.args.get("bozza") in ("riprendi", "sessione"):
-            # The draft carries the revision it started from; its section is one of that
-            # revision's, so it is composed against it on save and merged if needed.
-            section = draft.section
-            form.body.data, form.base.data, form.summary.data = (
-                draft.body,
-                draft.base_number,
-                draft.summary,
-            )
-            section_title = service.section_title(document, draft.base_number, section)
-            draft = None
-            if not pending_resumed:
-                flash(_("Hai ripreso la bozza non salvata."), "info")
-        else:
-            try:
-                start = service.start_edit(document, section)
-            except service.DocumentError as error:
-                flash(str(error), "error")
-                return redirect(url_for("documents.edit", slug=slug, document_id=document_id))
-            form.body.data, form.base.data = start.body, start.base_number
-            section_title = start.section_title
-        form.section.data = "" if section is None else str(section)
-        revisions.touch_presence(document.text, current_user, section)
-        return _edit_page(
-            access, document, form, section=section, section_title=section_title, draft=draft
-        )
+        return _open_editor(access, document)
+    return _save_from_editor(access, document)
 
-    section = int(form.section.data) if (form.section.data or "").isdigit() else None
-    if not form.validate_on_submit():
-        return _edit_page(access, document, form, section=section, section_title=None, status=422)
+
+def _open_editor(access, document):
+    slug, document_id = access.group.slug, document.id
+    claimed = service.claim_pending(document, current_user, request.cookies.get(PENDING_COOKIE))
+    if claimed:
+        flash(
+            _(
+                "Ecco il testo che stavi salvando quando la sessione è scaduta. "
+                "Controllalo e salva."
+            ),
+            "warning",
+        )
+        return redirect(
+            url_for(
+                "documents.edit",
+                slug=slug,
+                document_id=document_id,
+                bozza=claimed[-1].editor_id,
+                sessione=1,
+            )
+        )
     try:
-        outcome = service.save(
+        editor = service.open_editor(
             document,
-            author=current_user,
+            current_user,
+            section=section_arg(),
+            base=number_arg("versione", strict=True),
+            resume=request.args.get("bozza") or None,
+        )
+    except service.DocumentError as error:
+        flash(str(error), "error")
+        return redirect(url_for("documents.edit", slug=slug, document_id=document_id))
+    if editor.resumed and not request.args.get("sessione"):
+        flash(_("Hai ripreso la bozza non salvata."), "info")
+    form = EditForm(
+        formdata=None,
+        body=editor.body,
+        base=editor.base_number,
+        section=editor.section,
+        summary=editor.summary,
+    )
+    return _edit_page(
+        access,
+        document,
+        form,
+        editor.editor_id,
+        section_title=editor.section_title,
+        drafts=editor.drafts,
+    )
+
+
+def _save_from_editor(access, document):
+    form = EditForm()
+    # The editor this save comes from; a form without a valid token gets a new editor.
+    editor_id = service.editor_of(document.id, form.editor.data) or revisions.new_editor_id()
+    if not form.validate_on_submit():
+        return _edit_page(access, document, form, editor_id, status=422)
+    try:
+        outcome = service.save_from_editor(
+            document,
+            current_user,
+            editor_id=editor_id,
             body=form.body.data or "",
             base_number=form.base.data,
-            section=section,
+            section=form.section.data,
             summary=form.summary.data,
         )
-    except (service.DocumentError, revisions.RevisionError) as error:
-        form.body.errors.append(
-            str(error) if isinstance(error, service.DocumentError) else service.too_large_message()
-        )
-        return _edit_page(access, document, form, section=section, section_title=None, status=422)
+    except service.DocumentError as error:
+        form.body.errors.append(str(error))
+        return _edit_page(access, document, form, editor_id, status=422)
+    except revisions.RevisionError as error:
+        form.body.errors.append(service.revision_error_message(error))
+        status = 503 if isinstance(error, revisions.Busy) else 422
+        return _edit_page(access, document, form, editor_id, status=status)
     if outcome.status == "conflict":
-        # Keep what the person typed, whatever happens next, and let them resolve it on the
-        # whole text, starting from the newest revision.
-        revisions.keep_draft(
-            document.text,
-            current_user,
-            body=outcome.merge.text,
-            base_number=outcome.head,
-            section=None,
-            summary=form.summary.data,
-        )
+        # What the person typed is kept, merged where it could be, as this editor's draft;
+        # the conflict is resolved on the whole text, starting from the newest revision.
         form.body.data = outcome.merge.text
         form.base.data = outcome.head
-        form.section.data = ""
-        return _edit_page(
-            access, document, form, section=None, section_title=None, status=409, conflict=outcome
-        )
-    revisions.leave(document.text, current_user)
+        form.section.data = None
+        return _edit_page(access, document, form, editor_id, status=409, conflict=outcome)
     if outcome.status == "unchanged":
-        revisions.discard_draft(document.text, current_user)
         flash(_("Nessuna modifica da salvare: il testo è uguale all'ultima versione."), "info")
     else:
         message = _("Versione %(n)d salvata.", n=outcome.revision.number)
@@ -324,18 +367,23 @@ def edit(slug: str, document_id: int):
             message += " " + service.merge_message(document, outcome, form.base.data)
         flash(message, "success")
     return redirect(
-        url_for("documents.show", slug=slug, document_id=document_id, versione="corrente")
+        url_for(
+            "documents.show", slug=access.group.slug, document_id=document.id, versione="corrente"
+        )
     )
 
 
 @bp.post("/<int:document_id>/anteprima")
 @login_required
 def preview(slug: str, document_id: int):
-    access, document = load_document_or_404(slug, document_id)
-    from workspace.texts.markdown import render as render_markdown
-
-    body = revisions.normalise(request.form.get("body", ""))[: service.MAX_DOCUMENT_CHARS]
-    return render_template("documents/_preview.html", html=render_markdown(body).html)
+    load_document_or_404(slug, document_id)
+    result = service.preview(request.form.get("body", ""))
+    return render_template(
+        "documents/_preview.html",
+        html=result.html,
+        too_long=result.too_long,
+        limit=format_decimal(service.MAX_PREVIEW_CHARS, format="#,##0"),
+    )
 
 
 @bp.post("/<int:document_id>/bozza")
@@ -343,18 +391,35 @@ def preview(slug: str, document_id: int):
 def keep_draft(slug: str, document_id: int):
     access, document = load_document_or_404(slug, document_id)
     form = EditForm()
-    section = int(form.section.data) if (form.section.data or "").isdigit() else None
-    if not form.validate_on_submit() or len(form.body.data or "") > service.MAX_DOCUMENT_CHARS:
+    editor_id = service.editor_of(document.id, form.editor.data)
+    if not form.validate_on_submit() or editor_id is None:
         return render_template("documents/_draft_status.html", saved=None), 422
-    draft = revisions.keep_draft(
-        document.text,
-        current_user,
-        body=form.body.data or "",
-        base_number=form.base.data,
-        section=section,
-        summary=form.summary.data,
-    )
-    revisions.touch_presence(document.text, current_user, section)
+    try:
+        draft = service.keep_draft(
+            document,
+            current_user,
+            editor_id=editor_id,
+            body=form.body.data or "",
+            base_number=form.base.data,
+            section=form.section.data,
+            summary=form.summary.data,
+        )
+    except service.DocumentError:
+        return render_template("documents/_draft_status.html", saved=None), 422
+    except revisions.Busy:
+        # The database is busy: say so, and let the status try again in a few seconds.
+        response = make_response(
+            render_template(
+                "documents/_draft_status.html",
+                saved=None,
+                retry=True,
+                document=document,
+                group=access.group,
+            ),
+            503,
+        )
+        response.headers["Retry-After"] = "5"
+        return response
     return render_template("documents/_draft_status.html", saved=draft.updated_at)
 
 
@@ -362,14 +427,15 @@ def keep_draft(slug: str, document_id: int):
 @login_required
 def discard_draft(slug: str, document_id: int):
     access, document = load_document_or_404(slug, document_id)
-    revisions.discard_draft(document.text, current_user)
-    flash(_("Bozza eliminata."), "info")
+    editor_id = request.form.get("bozza", "")
+    if editor_id and revisions.discard_draft(document.text, current_user, editor_id):
+        flash(_("Bozza eliminata."), "info")
     return see_other(
         url_for(
             "documents.edit",
             slug=slug,
             document_id=document_id,
-            sezione=request.form.get("sezione") or None,
+            sezione=parse_number(request.form.get("sezione")),
         )
     )
 
@@ -409,13 +475,18 @@ def _parse_day(value: str | None):
 @login_required
 def history(slug: str, document_id: int):
     access, document = load_document_or_404(slug, document_id)
-    author_id = request.args.get("autore", type=int)
+    author_id = number_arg("autore")
     since_day, until_day = _parse_day(request.args.get("dal")), _parse_day(request.args.get("al"))
-    since = datetime.combine(since_day, time.min, ROME) if since_day else None
-    until = datetime.combine(until_day, time.min, ROME) + timedelta(days=1) if until_day else None
+    since = until = None
+    if since_day and since_day > _FIRST_DAY:
+        since = datetime.combine(min(since_day, _LAST_DAY), time.min, ROME)
+    if until_day and until_day < _LAST_DAY:
+        until = datetime.combine(max(until_day, _FIRST_DAY), time.min, ROME) + timedelta(days=1)
     page = db.paginate(
         revisions.history_query(document.text, author_id=author_id, since=since, until=until),
+        page=number_arg("page") or 1,
         per_page=HISTORY_PAGE_SIZE,
+        max_per_page=HISTORY_PAGE_SIZE,
         error_out=False,
     )
     return render(
@@ -441,7 +512,7 @@ def history(slug: str, document_id: int):
 def revision(slug: str, document_id: int, number: int):
     access, document = load_document_or_404(slug, document_id)
     revision = load_revision_or_404(document, number)
-    return render_template(
+    return render(
         "documents/revision.html",
         access=access,
         group=access.group,
@@ -524,8 +595,8 @@ def details(slug: str, document_id: int):
 def _revision_pair(document: Document) -> tuple[int, int]:
     """The two revisions to compare: ?da=&a=, defaulting to the newest change."""
     head = document.text.head
-    new = request.args.get("a", type=int)
-    old = request.args.get("da", type=int)
+    new = number_arg("a", strict=True)
+    old = number_arg("da", strict=True)
     if new is None:
         new = head
     if old is None:
@@ -567,7 +638,7 @@ def compare(slug: str, document_id: int):
 def attribution(slug: str, document_id: int, number: int):
     access, document = load_document_or_404(slug, document_id)
     revision = load_revision_or_404(document, number)
-    return render_template(
+    return render(
         "documents/attribution.html",
         access=access,
         group=access.group,
@@ -582,7 +653,7 @@ def attribution(slug: str, document_id: int, number: int):
 @login_required
 def review(slug: str, document_id: int):
     access, document = load_document_or_404(slug, document_id)
-    return render_template(
+    return render(
         "documents/review.html",
         access=access,
         group=access.group,
@@ -597,10 +668,26 @@ def _download_name(document: Document, number: int, extension: str) -> str:
     return f"{slugify(document.title) or 'documento'}-v{number}.{extension}"
 
 
+def _content_disposition(filename: str) -> str:
+    """``attachment`` with the file name, whatever its letters (RFC 6266).
+
+    A header is Latin-1: a name with other letters ("guida-łodz", "guida-中文") goes in
+    ``filename*`` as percent-encoded UTF-8, which every current browser reads, after an ASCII
+    ``filename`` (accents and other letters dropped) for the rest.
+    """
+    if filename.isascii():
+        return f'attachment; filename="{filename}"'
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = re.sub(r"[^A-Za-z0-9.]+", "-", folded).strip("-")
+    if re.match(r"v\d+\.", fallback):  # nothing of the title was left
+        fallback = "documento-" + fallback
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _attachment(body: bytes, mimetype: str, filename: str):
     response = make_response(body)
     response.mimetype = mimetype
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = _content_disposition(filename)
     return response
 
 
@@ -634,7 +721,7 @@ def download_docx(slug: str, document_id: int, number: int):
 def print_view(slug: str, document_id: int, number: int):
     access, document = load_document_or_404(slug, document_id)
     revision = load_revision_or_404(document, number)
-    return render_template(
+    return render(
         "documents/print.html",
         access=access,
         group=access.group,

@@ -1,20 +1,41 @@
-"""Rules for documents: create, save (whole or one section), restore, approve, review."""
+"""Rules for documents: create, edit (whole or one section) with drafts, save, restore,
+approve, review."""
 
 import re
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
 
+from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from workspace.accounts.models import User
 from workspace.documents.models import Approval, Document
 from workspace.extensions import db
 from workspace.groups.models import Group
 from workspace.revisions import service as revisions
-from workspace.revisions.models import Revision
+from workspace.revisions.models import Draft, Revision
+from workspace.texts.markdown import render
 from workspace.texts.sections import replace_section, split_sections
 
-MAX_DOCUMENT_CHARS = 2_000_000
+# The largest document, in characters. Saving renders the whole text (Markdown, then the
+# HTML cleaner), which takes time in proportion to its size and, more, to how much markup it
+# has. On the development machine (2 cores) a document of this size saves in about 0.3 s
+# when it reads like the guidelines (paragraphs, lists, some tables), in about 1 s when it is
+# one long list of short items, and in about 4 s at worst, when it is nothing but one-word
+# list items or table cells, the most markup per character Markdown allows: far from a
+# worker's timeout. tests/test_documents.py saves a document at the limit.
+MAX_DOCUMENT_CHARS = 500_000
+# The live preview renders at every pause in typing: beyond this it asks to save instead, or
+# to edit one section at a time (a section is previewed alone).
+MAX_PREVIEW_CHARS = 200_000
+# How long the editor page's token lets text be kept for later when the session has expired.
+EDITOR_TOKEN_LIFETIME = timedelta(days=7)
+_EDITOR_ID = re.compile(r"[\w-]{1,32}")  # new_editor_id(), or "draft-<id>" from 0004
 
 
 class DocumentError(Exception):
@@ -47,35 +68,55 @@ def _check_title(group: Group, title: str, *, document: Document | None = None) 
         raise DocumentError(_("Nel gruppo c'è già un documento con questo titolo."), "title")
 
 
+def _duplicate_title() -> DocumentError:
+    return DocumentError(_("Nel gruppo c'è già un documento con questo titolo."), "title")
+
+
 def create_document(
     group: Group, *, title: str, description: str, body: str, author: User
 ) -> Document:
+    """The document with its first revision, committed together: all or nothing."""
     _check_title(group, title)
+    body = revisions.normalise(body)
     if len(body) > MAX_DOCUMENT_CHARS:
         raise DocumentError(too_large_message(), "body")
-    versioned = revisions.create_text()
-    document = Document(
-        group_id=group.id,
-        text_id=versioned.id,
-        title=title.strip(),
-        title_key=title_key(title),
-        description=(description or "").strip(),
-        created_by_id=author.id,
-    )
-    db.session.add(document)
-    db.session.flush()
-    # The first revision, in the same transaction as the document: all or nothing.
-    outcome = revisions.save(
-        versioned, author=author, text=body, base_number=0, summary=_("Prima versione")
-    )
-    if outcome.status != "saved":  # pragma: no cover - a new text cannot conflict
+    try:
+        # Rendered before anything is written; then the rows, in one transaction.
+        versioned = revisions.create_text(body, author=author, summary=_("Prima versione"))
+        document = Document(
+            group_id=group.id,
+            text_id=versioned.id,
+            title=title.strip(),
+            title_key=title_key(title),
+            description=(description or "").strip(),
+            created_by_id=author.id,
+        )
+        db.session.add(document)
+        db.session.commit()
+    except IntegrityError as error:
+        # Someone created a document with the same title after the check above.
         db.session.rollback()
-        raise DocumentError(_("Il documento non è stato creato."))
+        raise _duplicate_title() from error
     return document
 
 
 def too_large_message() -> str:
-    return _("Il testo supera il limite di %(n)s caratteri.", n="2.000.000")
+    return _(
+        "Il testo supera il limite di %(n)s caratteri.",
+        n=format_decimal(MAX_DOCUMENT_CHARS, format="#,##0"),
+    )
+
+
+def revision_error_message(error: revisions.RevisionError) -> str:
+    """What to tell the person whose save or draft met ``error``."""
+    if isinstance(error, revisions.TextTooLarge):
+        return too_large_message()
+    if isinstance(error, revisions.UnknownRevision):
+        return _("La versione di partenza non esiste.")
+    return _(
+        "In questo momento il documento è occupato da altri salvataggi: il tuo testo non è "
+        "stato ancora salvato ed è qui sotto. Riprova tra qualche secondo."
+    )
 
 
 def update_details(document: Document, *, title: str, description: str) -> None:
@@ -83,7 +124,11 @@ def update_details(document: Document, *, title: str, description: str) -> None:
     document.title = title.strip()
     document.title_key = title_key(title)
     document.description = (description or "").strip()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise _duplicate_title() from error
 
 
 @dataclass
@@ -96,15 +141,24 @@ class EditStart:
     section_title: str | None
 
 
-def start_edit(document: Document, section: int | None) -> EditStart:
+def start_edit(document: Document, section: int | None, base: int | None = None) -> EditStart:
+    """The text to edit, as of revision ``base`` (the one the person was reading) or the newest.
+
+    A section index is one of that revision's sections: a link from a page that was read a
+    while ago still opens the section it showed, and the save merges whatever changed since.
+    """
     head = document.text.head
-    text = revisions.text_at(document.text, head)
+    if base is None:
+        base = head
+    if not (1 if head else 0) <= base <= head:
+        raise DocumentError(_("La versione di partenza non esiste."))
+    text = revisions.text_at(document.text, base)
     if section is None:
-        return EditStart(text, head, None, None)
+        return EditStart(text, base, None, None)
     sections = split_sections(text)
     if section < 0 or section >= len(sections):
         raise DocumentError(_("Questa sezione non esiste più: apri il documento intero."))
-    return EditStart(sections[section].text, head, section, sections[section].title)
+    return EditStart(sections[section].text, base, section, sections[section].title)
 
 
 def section_title(document: Document, number: int, section: int | None) -> str | None:
@@ -144,6 +198,7 @@ def save(
     base_number: int,
     section: int | None,
     summary: str,
+    editor_id: str | None = None,
 ) -> revisions.SaveOutcome:
     if base_number < 0 or base_number > document.text.head:
         raise DocumentError(_("La versione di partenza non esiste."))
@@ -151,8 +206,224 @@ def save(
     if len(full) > MAX_DOCUMENT_CHARS:
         raise DocumentError(too_large_message(), "body")
     return revisions.save(
-        document.text, author=author, text=full, base_number=base_number, summary=summary
+        document.text,
+        author=author,
+        text=full,
+        base_number=base_number,
+        summary=summary,
+        editor_id=editor_id,
     )
+
+
+# -- The editor -------------------------------------------------------------------------------
+#
+# Every opening of the editor page is an editor of its own, with a random id. The page carries
+# it in a signed token (``editor_token``) sent back with every autosave and save: the autosave
+# keeps that editor's draft and no other, a save deletes that editor's draft and no other, and
+# text that arrives after the session expired is kept only if it carries a token an editor
+# page of this document issued in the last week (a page elsewhere cannot make one).
+
+
+def _editor_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="editor")
+
+
+def editor_token(document: Document, editor_id: str) -> str:
+    """The token an editor page sends back: the document, the editor and when it was issued."""
+    return _editor_serializer().dumps([document.id, editor_id])
+
+
+def editor_of(document_id: int, token: str | None, *, max_age: timedelta | None = None):
+    """The editor id in ``token`` if an editor page of this document issued it, else None.
+
+    ``max_age`` bounds how old the token may be (a signed-in save accepts any age: the
+    session already says who is writing).
+    """
+    if not token:
+        return None
+    try:
+        payload = _editor_serializer().loads(
+            token, max_age=int(max_age.total_seconds()) if max_age else None
+        )
+    except BadData:
+        return None
+    if not (isinstance(payload, list) and len(payload) == 2):
+        return None
+    issued_for, editor_id = payload
+    if issued_for != document_id or not isinstance(editor_id, str):
+        return None
+    return editor_id if _EDITOR_ID.fullmatch(editor_id) else None
+
+
+@dataclass
+class DraftOffer:
+    """An unsaved draft the editor offers to resume or discard."""
+
+    draft: Draft
+    section_title: str | None
+
+
+@dataclass
+class Editor:
+    """An editor page: what it opens with, who it is, and the other drafts it offers."""
+
+    body: str
+    base_number: int
+    section: int | None
+    section_title: str | None
+    editor_id: str
+    summary: str = ""
+    resumed: bool = False
+    drafts: list[DraftOffer] = field(default_factory=list)
+
+
+def _offers(document: Document, drafts: list[Draft]) -> list[DraftOffer]:
+    return [
+        DraftOffer(draft, section_title(document, draft.base_number, draft.section))
+        for draft in drafts
+    ]
+
+
+def open_editor(
+    document: Document,
+    user: User,
+    *,
+    section: int | None = None,
+    base: int | None = None,
+    resume: str | None = None,
+) -> Editor:
+    """The editor a person opens: a new one on the text, or the one of a draft they resume.
+
+    ``resume`` is the editor id of one of their drafts ("riprendi": the newest). Resuming
+    continues that editor, from the revision the draft started from; any other draft is
+    offered, newest first. Opening marks the person as editing (presence).
+    """
+    drafts = revisions.drafts_of(document.text, user)
+    chosen = None
+    if resume == "riprendi":
+        chosen = drafts[0] if drafts else None
+    elif resume:
+        chosen = next((draft for draft in drafts if draft.editor_id == resume), None)
+    if chosen is not None:
+        editor = Editor(
+            body=chosen.body,
+            base_number=chosen.base_number,
+            section=chosen.section,
+            section_title=section_title(document, chosen.base_number, chosen.section),
+            editor_id=chosen.editor_id,
+            summary=chosen.summary,
+            resumed=True,
+        )
+    else:
+        start = start_edit(document, section, base)
+        editor = Editor(
+            body=start.body,
+            base_number=start.base_number,
+            section=start.section,
+            section_title=start.section_title,
+            editor_id=revisions.new_editor_id(),
+        )
+    editor.drafts = _offers(document, [draft for draft in drafts if draft is not chosen])
+    revisions.touch_presence(document.text, user, editor.section)
+    return editor
+
+
+def claim_pending(document: Document, user: User, token: str | None) -> list[Draft]:
+    """The texts this browser sent after its session expired, now drafts of ``user``."""
+    return revisions.claim_pending(document.text, user, token)
+
+
+def keep_draft(
+    document: Document,
+    user: User,
+    *,
+    editor_id: str,
+    body: str,
+    base_number: int,
+    section: int | None,
+    summary: str,
+) -> Draft:
+    """The autosave of one editor. Raises ``revisions.Busy`` when the database is busy."""
+    if len(body) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(too_large_message(), "body")
+    try:
+        draft = revisions.keep_draft(
+            document.text,
+            user,
+            editor_id=editor_id,
+            body=body,
+            base_number=base_number,
+            section=section,
+            summary=summary,
+        )
+    except revisions.UnknownRevision as error:
+        raise DocumentError(_("La versione di partenza non esiste.")) from error
+    revisions.touch_presence(document.text, user, section)
+    return draft
+
+
+def save_from_editor(
+    document: Document,
+    user: User,
+    *,
+    editor_id: str,
+    body: str,
+    base_number: int,
+    section: int | None,
+    summary: str,
+) -> revisions.SaveOutcome:
+    """Save what an editor sent; never lose it.
+
+    A conflict stores nothing and keeps the merged text (with the conflict's two sides) as the
+    editor's draft, to be resolved on the whole text from the newest revision. A save or an
+    unchanged text ends the editor: its draft goes, and the person is no longer editing.
+    Raises ``DocumentError`` and ``revisions.RevisionError`` with nothing stored.
+    """
+    outcome = save(
+        document,
+        author=user,
+        body=body,
+        base_number=base_number,
+        section=section,
+        summary=summary,
+        editor_id=editor_id,
+    )
+    if outcome.status == "conflict":
+        # Busy: the conflict screen shows the text in its editor all the same.
+        with suppress(revisions.Busy):
+            revisions.keep_draft(
+                document.text,
+                user,
+                editor_id=editor_id,
+                body=outcome.merge.text,
+                base_number=outcome.head,
+                section=None,
+                summary=summary,
+            )
+        return outcome
+    if outcome.status == "unchanged":
+        # The draft has nothing the saved text has not; if the database is busy it stays, to
+        # be discarded from the list later.
+        try:
+            revisions.discard_draft(document.text, user, editor_id)
+        except OperationalError:
+            db.session.rollback()
+    revisions.leave(document.text, user)
+    return outcome
+
+
+@dataclass(frozen=True)
+class Preview:
+    html: str
+    too_long: bool = False
+
+
+def preview(body: str) -> Preview:
+    """The editor's live preview of ``body`` (the whole text, or the section being edited)."""
+    body = revisions.normalise(body)
+    if len(body) > MAX_PREVIEW_CHARS:
+        return Preview("", too_long=True)
+    return Preview(render(body).html)
 
 
 def merge_message(document: Document, outcome: revisions.SaveOutcome, base_number: int) -> str:

@@ -49,6 +49,10 @@ class Revision(db.Model):
     is_snapshot: Mapped[bool] = mapped_column(default=True)
     snapshot_number: Mapped[int]
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # At snapshots only: for each line of the text, the revision that last changed it
+    # (workspace.texts.blame.encode_keys), so that attributing a revision replays at most one
+    # chain instead of the whole history. Empty on snapshots stored before it existed.
+    line_keys: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)  # characters of the full text
     size_change: Mapped[int] = mapped_column(Integer, default=0)
     lines_added: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,16 +64,22 @@ class Revision(db.Model):
 
 
 class Draft(db.Model):
-    """The unsaved text of one person in one editor, kept server-side every few seconds."""
+    """The unsaved text of one person in one editor, kept server-side every few seconds.
+
+    One per editor: each time the editor page is opened it gets a new ``editor_id`` (a random
+    string sent back with every autosave and save), so two tabs, or a section edited while an
+    older draft waits, never overwrite each other's text.
+    """
 
     __tablename__ = "drafts"
-    __table_args__ = (UniqueConstraint("text_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("text_id", "user_id", "editor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text_id: Mapped[int] = mapped_column(
         ForeignKey("versioned_texts.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[str] = mapped_column(String(32))
     section: Mapped[int | None] = mapped_column(Integer)
     base_number: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
@@ -99,14 +109,17 @@ class PendingSave(db.Model):
 
     It is not a revision and not yet anyone's draft: whoever sent it could not be identified.
     The browser that sent it holds the token (a cookie); after signing in, the same browser
-    finds the text in the editor and decides whether to save it. Pruned after a week.
+    finds the text in the editor and decides whether to save it. Only text from an editor page
+    Tavolo issued is kept (``editor_id`` comes from its signed token), one per editor page:
+    the newest. Pruned after a week.
     """
 
     __tablename__ = "pending_saves"
-    __table_args__ = (UniqueConstraint("token", "text_id"),)
+    __table_args__ = (UniqueConstraint("text_id", "editor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), index=True)
+    editor_id: Mapped[str] = mapped_column(String(32))
     text_id: Mapped[int] = mapped_column(
         ForeignKey("versioned_texts.id", ondelete="CASCADE"), index=True
     )
