@@ -518,3 +518,11 @@ def test_xss_in_titles_and_messages_never_executes(client, auth, team, payload):
     assert "ti ha menzionato" in main  # the mention is listed, and nothing in it runs
     items = "\n".join(re.findall(r"<ol[^>]*>(.*?)</ol>", main, re.DOTALL))
     assert items and not executable(items), executable(items)
+
+
+def test_odd_numbers_in_the_address_are_ignored_not_a_500(client, auth, team, thread):
+    sign_in(auth, team["anna"])
+    slug = team["group"].slug
+    for value in ("²", "٣", "99999999999999999999", "-1"):
+        assert client.get(f"/gruppi/{slug}/discussioni/nuova?documento={value}").status_code == 200
+        assert client.get(url(thread, f"?cita={value}")).status_code == 200

@@ -1,4 +1,7 @@
-"""Shared form pieces: Italian messages for the validators every form uses."""
+"""Shared form pieces: Italian messages for the validators every form uses, and the one way
+to read a number from a request."""
+
+import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Email, Length
@@ -14,3 +17,17 @@ def email_address():
 
 def max_length(n: int):
     return Length(max=n, message=_l("Al massimo %(max)d caratteri.", max=n))
+
+
+# Numbers that come from a request (revision, section, author, page): at most 9 ASCII digits,
+# so always a 32-bit integer. str.isdigit() would take "²" (which int() refuses) and int()
+# would take "٣", " 7", "+7" and "1_000"; a number too large for a database column is a 500.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+MAX_NUMBER = 2**31 - 1
+
+
+def parse_number(raw: str | None) -> int | None:
+    """``raw`` as a non-negative integer, or None if it is anything but 1 to 9 ASCII digits."""
+    if raw is None or not _NUMBER.fullmatch(raw):
+        return None
+    return int(raw)

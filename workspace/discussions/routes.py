@@ -1,6 +1,5 @@
 """Discussions of a group: list, open, read, reply, quote, edit, withdraw, moderate, follow."""
 
-import re
 import secrets
 
 from flask import (
@@ -21,12 +20,11 @@ from workspace.discussions import service
 from workspace.discussions.forms import MessageForm, ThreadForm
 from workspace.discussions.models import Message, Thread
 from workspace.extensions import db
+from workspace.forms import MAX_NUMBER, parse_number
 from workspace.groups.access import GroupAccess, load_group_or_404
 from workspace.rendering import is_htmx, render, see_other
 
 bp = Blueprint("discussions", __name__, url_prefix="/gruppi/<slug>/discussioni")
-
-MAX_NUMBER = 2**31 - 1
 
 
 def load_thread_or_404(
@@ -53,10 +51,8 @@ def _attachments():
 
 
 def _number(raw: str | None) -> int | None:
-    """A positive number from a form or a query string, or None (ASCII digits, bounded)."""
-    if raw and re.fullmatch(r"[0-9]{1,9}", raw) and int(raw) > 0:
-        return int(raw)
-    return None
+    """A positive number from a form or a query string, or None."""
+    return parse_number(raw) or None
 
 
 def _keep_files(files, message: Message) -> None:
@@ -162,9 +158,10 @@ def _linked_document(access: GroupAccess, form: ThreadForm):
     from workspace.revisions import service as revisions
 
     raw = request.values.get("documento") or form.document.data
-    if not raw or not str(raw).isdigit() or int(raw) > MAX_NUMBER:
+    number = parse_number(str(raw)) if raw else None
+    if not number:
         return None, None
-    document = db.session.get(Document, int(raw))
+    document = db.session.get(Document, number)
     if document is None or document.group_id != access.group.id:
         return None, None
     form.document.data = str(document.id)
@@ -391,26 +388,39 @@ def _moderate(slug: str, thread_id: int, action) -> object:
     return see_other(url_for("discussions.show", slug=slug, thread_id=thread_id))
 
 
+def _switch(slug: str, thread_id: int, setter, on_message: str, off_message: str):
+    """A moderation switch (pin, lock): ``valore`` 0 turns it off, anything else on."""
+
+    def action(thread, access):
+        on = request.form.get("valore") != "0"
+        setter(thread, access, on)
+        return on_message if on else off_message
+
+    return _moderate(slug, thread_id, action)
+
+
 @bp.post("/<int:thread_id>/fissa")
 @login_required
 def pin(slug: str, thread_id: int):
-    def action(thread, access):
-        pinned = request.form.get("valore") != "0"
-        service.set_pinned(thread, access, pinned)
-        return _("Discussione fissata in cima.") if pinned else _("Discussione non più fissata.")
-
-    return _moderate(slug, thread_id, action)
+    return _switch(
+        slug,
+        thread_id,
+        service.set_pinned,
+        _("Discussione fissata in cima."),
+        _("Discussione non più fissata."),
+    )
 
 
 @bp.post("/<int:thread_id>/blocca")
 @login_required
 def lock(slug: str, thread_id: int):
-    def action(thread, access):
-        locked = request.form.get("valore") != "0"
-        service.set_locked(thread, access, locked)
-        return _("Discussione chiusa alle risposte.") if locked else _("Discussione riaperta.")
-
-    return _moderate(slug, thread_id, action)
+    return _switch(
+        slug,
+        thread_id,
+        service.set_locked,
+        _("Discussione chiusa alle risposte."),
+        _("Discussione riaperta."),
+    )
 
 
 @bp.post("/<int:thread_id>/risolvi")
