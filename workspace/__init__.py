@@ -67,13 +67,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         groups_bp,
     ):
         app.register_blueprint(blueprint)
-    from workspace import attachments, discussions, documents, notifications
+    from workspace import attachments, discussions, documents, meetings, notifications
     from workspace.accounts import expired
 
     expired.init_app(app)
     documents.init_app(app)
     notifications.init_app(app)
     discussions.init_app(app)
+    meetings.init_app(app)
     attachments.init_app(app)
     cli.init_app(app)
     return app

@@ -70,7 +70,9 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        # A description given with abort(code, "...") is a message for the person.
+        own = error.description if error.description != type(error).description else None
+        return render_error(error.code, message=own)
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

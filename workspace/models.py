@@ -7,11 +7,29 @@ from workspace.discussions.models import Message, MessageVersion, Thread, Thread
 from workspace.documents.models import Approval, Document
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.invitations.models import Invitation, invitation_groups
+from workspace.meetings.models import (
+    ActionItem,
+    AgendaItem,
+    CalendarFeed,
+    Decision,
+    Guest,
+    Meeting,
+    MeetingSeries,
+    Participant,
+)
 from workspace.notifications.models import MailPreference, Notification, Subscription
 from workspace.people.models import Profile, Role
 from workspace.revisions.models import Draft, PendingSave, Presence, Revision, VersionedText
 
 __all__ = [
+    "ActionItem",
+    "AgendaItem",
+    "CalendarFeed",
+    "Decision",
+    "Guest",
+    "Meeting",
+    "MeetingSeries",
+    "Participant",
     "Attachment",
     "MailPreference",
     "Message",

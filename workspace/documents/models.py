@@ -23,6 +23,9 @@ class Document(db.Model):
     # The title folded for the "one title per group" rule (case and spacing do not count).
     title_key: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # "document" for the group's documents; another kind belongs to another capability (the
+    # minutes of a meeting), which says who reads and changes it (documents.owners).
+    kind: Mapped[str] = mapped_column(String(20), default="document", server_default="document")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -25,7 +25,7 @@ from wtforms.validators import ValidationError
 
 from workspace.database import get_or_404
 from workspace.discussions import service as discussions
-from workspace.documents import service
+from workspace.documents import owners, service
 from workspace.documents.forms import (
     MAX_NUMBER,
     ApprovalForm,
@@ -55,13 +55,36 @@ _FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def load_document_or_404(
-    slug: str, document_id: int, *, manage: bool = False
+    slug: str, document_id: int, *, manage: bool = False, change: bool = False
 ) -> tuple[GroupAccess, Document]:
-    access = load_group_or_404(slug, manage=manage)
+    """The document and the person's standing; 404 for anyone who may not read it.
+
+    A document of another capability (minutes) is read by whom its owner says, and cannot be
+    managed here (approved, renamed): its owner has its own lifecycle. ``change``: the person
+    is about to change it; the owner may refuse (403, with the owner's reason).
+    """
     document = get_or_404(Document, document_id)
+    owner = owners.owner_of(document)
+    if owner is None:
+        access = load_group_or_404(slug, manage=manage)
+    else:
+        access = owner.access(document, current_user)
+        if access is None or access.group.slug != slug:
+            abort(404)
+        if manage:
+            abort(403)
     if document.group_id != access.group.id:
         abort(404)
+    if change and owner is not None:
+        rule = owner.change_rule(document, current_user)
+        if not rule.allowed:
+            abort(403, rule.message)
     return access, document
+
+
+def change_rule(document: Document) -> owners.ChangeRule:
+    owner = owners.owner_of(document)
+    return owners.ChangeRule() if owner is None else owner.change_rule(document, current_user)
 
 
 def load_revision_or_404(document: Document, number: int) -> Revision:
@@ -275,6 +298,10 @@ def edit(slug: str, document_id: int):
         return current_app.login_manager.unauthorized()
     access, document = load_document_or_404(slug, document_id)
     if request.method == "GET":
+        rule = change_rule(document)
+        if not rule.allowed:
+            flash(rule.message, "error")
+            return redirect(url_for("documents.show", slug=slug, document_id=document_id))
         return _open_editor(access, document)
     return _save_from_editor(access, document)
 
@@ -335,6 +362,16 @@ def _save_from_editor(access, document):
     editor_id = service.editor_of(document.id, form.editor.data) or revisions.new_editor_id()
     if not form.validate_on_submit():
         return _edit_page(access, document, form, editor_id, status=422)
+    rule = change_rule(document)
+    if not rule.allowed:
+        # Refused (the minutes were approved meanwhile): the text stays in the editor.
+        form.body.errors.append(rule.message)
+        return _edit_page(access, document, form, editor_id, status=403)
+    if rule.reason_required and not (form.summary.data or "").strip():
+        form.summary.errors.append(
+            _("Indica il motivo della correzione: il testo è già stato approvato.")
+        )
+        return _edit_page(access, document, form, editor_id, status=422)
     try:
         outcome = service.save_from_editor(
             document,
@@ -389,6 +426,8 @@ def preview(slug: str, document_id: int):
 @bp.post("/<int:document_id>/bozza")
 @login_required
 def keep_draft(slug: str, document_id: int):
+    # Kept even when the owner no longer allows changes: a draft is private, and keeps
+    # what was typed while, say, the minutes were being approved.
     access, document = load_document_or_404(slug, document_id)
     form = EditForm()
     editor_id = service.editor_of(document.id, form.editor.data)
@@ -528,7 +567,16 @@ def revision(slug: str, document_id: int, number: int):
 @bp.post("/<int:document_id>/versioni/<int:number>/ripristina")
 @login_required
 def restore(slug: str, document_id: int, number: int):
-    access, document = load_document_or_404(slug, document_id)
+    access, document = load_document_or_404(slug, document_id, change=True)
+    if change_rule(document).reason_required:
+        flash(
+            _(
+                "Il testo è già stato approvato: per correggerlo modificalo e indica il "
+                "motivo della correzione."
+            ),
+            "error",
+        )
+        return see_other(url_for("documents.history", slug=slug, document_id=document_id))
     load_revision_or_404(document, number)
     outcome = service.restore(document, number, author=current_user)
     if outcome.status == "saved":
@@ -569,7 +617,9 @@ def approve(slug: str, document_id: int, number: int):
 @bp.route("/<int:document_id>/dettagli", methods=["GET", "POST"])
 @login_required
 def details(slug: str, document_id: int):
-    access, document = load_document_or_404(slug, document_id)
+    access, document = load_document_or_404(slug, document_id, change=True)
+    if owners.owner_of(document) is not None:
+        abort(403)  # its title and description come from its owner (the meeting)
     form = DocumentForm(obj=document)
     if form.validate_on_submit():
         try:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from workspace.accounts.models import User
+from workspace.documents import owners
 from workspace.documents.models import Approval, Document
 from workspace.extensions import db
 from workspace.groups.models import Group
@@ -51,7 +52,9 @@ def title_key(title: str) -> str:
 def documents_of(group: Group) -> list[Document]:
     return list(
         db.session.scalars(
-            select(Document).where(Document.group_id == group.id).order_by(Document.title)
+            select(Document)
+            .where(Document.group_id == group.id, Document.kind == owners.DOCUMENT)
+            .order_by(Document.title)
         ).unique()
     )
 
@@ -73,10 +76,24 @@ def _duplicate_title() -> DocumentError:
 
 
 def create_document(
-    group: Group, *, title: str, description: str, body: str, author: User
+    group: Group,
+    *,
+    title: str,
+    description: str,
+    body: str,
+    author: User,
+    kind: str = owners.DOCUMENT,
+    key: str | None = None,
 ) -> Document:
-    """The document with its first revision, committed together: all or nothing."""
-    _check_title(group, title)
+    """The document with its first revision, committed together: all or nothing.
+
+    A document of another ``kind`` (minutes) is not one of the group's titles: it takes a
+    ``key`` of its owner's instead, which no title can fold to (titles are stripped).
+    """
+    if kind == owners.DOCUMENT:
+        _check_title(group, title)
+    elif not key or not key.startswith(" "):
+        raise ValueError("an owned document needs a key that starts with a space")
     body = revisions.normalise(body)
     if len(body) > MAX_DOCUMENT_CHARS:
         raise DocumentError(too_large_message(), "body")
@@ -87,8 +104,9 @@ def create_document(
             group_id=group.id,
             text_id=versioned.id,
             title=title.strip(),
-            title_key=title_key(title),
+            title_key=title_key(title) if kind == owners.DOCUMENT else key,
             description=(description or "").strip(),
+            kind=kind,
             created_by_id=author.id,
         )
         db.session.add(document)
