@@ -1,6 +1,8 @@
 """Every route, every role: who gets what. A new route must be added to ROUTES below."""
 
+import dataclasses
 import io
+from datetime import datetime
 
 import pytest
 from werkzeug.datastructures import FileStorage
@@ -13,6 +15,7 @@ from workspace.documents import service as documents
 from workspace.extensions import db
 from workspace.groups.models import GroupRole, Membership
 from workspace.invitations import service as invitations
+from workspace.meetings import service as meetings
 from workspace.notifications import service as notifications
 from workspace.notifications.models import Kind
 from workspace.people.models import Role
@@ -101,6 +104,40 @@ ROUTES = {
     "notifications.follow_group": ("POST", "/gruppi/{group}/segui"),
     "notifications.mute_group": ("POST", "/gruppi/{group}/silenzia"),
     "notifications.reset_group": ("POST", "/gruppi/{group}/smetti"),
+    "meetings.index": ("GET", "/gruppi/{group}/incontri/"),
+    "meetings.create": ("GET", "/gruppi/{group}/incontri/nuovo"),
+    "meetings.show": ("GET", "/gruppi/{group}/incontri/{meeting}"),
+    "meetings.edit": ("GET", "/gruppi/{group}/incontri/{meeting}/modifica"),
+    "meetings.cancel": ("POST", "/gruppi/{group}/incontri/{meeting}/annulla"),
+    "meetings.add_item": ("POST", "/gruppi/{group}/incontri/{meeting}/punti"),
+    "meetings.move_item": ("POST", "/gruppi/{group}/incontri/{meeting}/punti/{item}/sposta"),
+    "meetings.remove_item": ("POST", "/gruppi/{group}/incontri/{meeting}/punti/{item}/elimina"),
+    "meetings.carry_over": ("POST", "/gruppi/{group}/incontri/{meeting}/punti/{item}/rinvia"),
+    "meetings.attendance": ("POST", "/gruppi/{group}/incontri/{meeting}/presenze"),
+    "meetings.add_guest": ("POST", "/gruppi/{group}/incontri/{meeting}/ospiti"),
+    "meetings.remove_guest": (
+        "POST",
+        "/gruppi/{group}/incontri/{meeting}/ospiti/{guest}/elimina",
+    ),
+    "meetings.start_minutes": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale"),
+    "meetings.circulate": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale/in-visione"),
+    "meetings.approve_minutes": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale/approva"),
+    "meetings.print_minutes": ("GET", "/gruppi/{group}/incontri/{meeting}/verbale/stampa"),
+    "meetings.download_minutes": ("GET", "/gruppi/{group}/incontri/{meeting}/verbale.docx"),
+    "meetings.add_decision": ("POST", "/gruppi/{group}/incontri/{meeting}/decisioni"),
+    "meetings.remove_decision": (
+        "POST",
+        "/gruppi/{group}/incontri/{meeting}/decisioni/{decision}/elimina",
+    ),
+    "meetings.add_action": ("POST", "/gruppi/{group}/incontri/{meeting}/azioni"),
+    "meetings.close_action": ("POST", "/gruppi/{group}/azioni/{action}/chiudi"),
+    "meetings.reopen_action": ("POST", "/gruppi/{group}/azioni/{action}/riapri"),
+    "meetings.actions": ("GET", "/gruppi/{group}/azioni/"),
+    "meetings.download_ics": ("GET", "/gruppi/{group}/incontri/{meeting}/incontro.ics"),
+    "calendar.feed_settings": ("GET", "/calendario/"),
+    "calendar.new_feed": ("POST", "/calendario/nuovo-indirizzo"),
+    "calendar.revoke_feed": ("POST", "/calendario/revoca"),
+    "calendar.feed": ("GET", "/calendario/not-a-token.ics"),
 }
 
 PUBLIC = {
@@ -111,6 +148,7 @@ PUBLIC = {
     "accounts.set_language",
     "invitations.accept",
     "notifications.by_token",
+    "calendar.feed",
 }
 
 ROLES = ["anonymous", "outsider", "external", "member", "lead", "coordinator"]
@@ -142,6 +180,16 @@ GROUP_MANAGE = {
     "discussions.pin",
     "discussions.lock",
     "discussions.resolve",
+    # The world's meeting, agenda item and decision are the lead's: its organiser and
+    # the managers may change them, other members get 403.
+    "meetings.edit",
+    "meetings.cancel",
+    "meetings.move_item",
+    "meetings.remove_item",
+    "meetings.carry_over",
+    "meetings.circulate",
+    "meetings.approve_minutes",
+    "meetings.remove_decision",
 }
 GROUP_READ = {
     "groups.show",
@@ -159,6 +207,12 @@ GROUP_READ = {
     "documents.presence",
     "discussions.index",
     "discussions.show",
+    "meetings.index",
+    "meetings.show",
+    "meetings.actions",
+    "meetings.print_minutes",
+    "meetings.download_minutes",
+    "meetings.download_ics",
 }
 # What every member of the group may do, and nobody outside it (who gets 404).
 GROUP_WORK = {
@@ -176,6 +230,17 @@ GROUP_WORK = {
     "notifications.follow_group",
     "notifications.mute_group",
     "notifications.reset_group",
+    "meetings.create",
+    "meetings.add_item",
+    "meetings.attendance",
+    "meetings.add_guest",
+    "meetings.remove_guest",
+    "meetings.start_minutes",
+    "meetings.add_decision",
+    "meetings.add_action",
+    # The world's action is the member's: its owner may close it (and the managers).
+    "meetings.close_action",
+    "meetings.reopen_action",
 }
 # Only the author of the message (the "member" in the world below), invisible to outsiders.
 AUTHOR_ONLY = {"discussions.edit_message", "discussions.withdraw"}
@@ -292,7 +357,50 @@ def world(app, make_user, make_group, make_service):
     )
     db.session.commit()
     ids["notification"] = notification.id
+    ids.update(meeting_world(group, lead=lead, member=member, other=other))
     return people, ids
+
+
+def meeting_world(group, *, lead, member, other) -> dict:
+    """A meeting of the group, scheduled by its lead, with an agenda item, a guest, minutes,
+    a decision and an action for the member; and a later meeting to carry items to."""
+    schedule = meetings.Schedule(
+        title="Incontro di gennaio",
+        starts_local=datetime(2030, 1, 14, 17, 0),
+        ends_local=datetime(2030, 1, 14, 19, 0),
+        place="Sala 3",
+        online_url="",
+        is_joint=False,
+        invited_ids=(lead.id, member.id, other.id),
+    )
+    (meeting,) = meetings.schedule_meetings(True, group, schedule, by=lead)
+    later = dataclasses.replace(
+        schedule,
+        starts_local=datetime(2030, 2, 11, 17, 0),
+        ends_local=datetime(2030, 2, 11, 19, 0),
+    )
+    meetings.schedule_meetings(True, group, later, by=lead)
+    item = meetings.add_item(meeting, title="Linee guida", owner_id=None, duration=30, by=lead)
+    guest = meetings.add_guest(meeting, name="Ospite", organisation="Comune")
+    meetings.start_minutes(meeting, by=lead)
+    decision = meetings.add_decision(
+        meeting,
+        item_id=item.id,
+        text="Si approva.",
+        document_id=None,
+        revision_number=None,
+        by=lead,
+    )
+    action = meetings.assign_action(
+        meeting, title="Mandare il testo", owner_id=member.id, due_on=None, item_id=item.id, by=lead
+    )
+    return {
+        "meeting": meeting.id,
+        "item": item.id,
+        "guest": guest.id,
+        "decision": decision.id,
+        "action": action.id,
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
