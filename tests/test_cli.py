@@ -37,7 +37,8 @@ def test_demo_data_starts_the_guidelines_from_the_seed_pages(runner):
 
     runner.invoke(args=["demo-data"])
     runner.invoke(args=["demo-data"])
-    document = Document.query.one()
+    # One document of the group's own (the minutes of the demo meetings are documents too).
+    document = Document.query.filter_by(kind="document").one()
     assert document.group.slug == "revisione-linee-guida"
     assert document.text.head == 1
     text = text_at(document.text, 1)
@@ -48,12 +49,15 @@ def test_demo_data_starts_the_guidelines_from_the_seed_pages(runner):
 
 
 def test_demo_data_is_idempotent(runner):
+    from workspace.meetings.models import Meeting
+
     runner.invoke(args=["demo-data"])
     counts = (
         Service.query.count(),
         Group.query.count(),
         User.query.count(),
         Membership.query.count(),
+        Meeting.query.count(),
     )
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0
@@ -63,7 +67,25 @@ def test_demo_data_is_idempotent(runner):
         Group.query.count(),
         User.query.count(),
         Membership.query.count(),
+        Meeting.query.count(),
     )
+
+
+def test_demo_meetings(runner, client):
+    """A monthly AMA series, minutes in view with a decision on the guidelines, and a joint
+    meeting that the external participant outside every group sees, and nothing else."""
+    from workspace.meetings.models import Meeting, MinutesStatus
+
+    runner.invoke(args=["demo-data"])
+    ama = Meeting.query.join(Group).filter(Group.slug == "gruppo-genitori-ama").all()
+    assert len(ama) == 12 and all(m.series_id == ama[0].series_id for m in ama)
+    assert Meeting.query.filter_by(minutes_status=MinutesStatus.CIRCULATED).count() == 1
+    joint = Meeting.query.filter_by(is_joint=True).one()
+    client.post("/accedi", data={"email": "marco.riva@tavolo.example", "password": DEMO_PASSWORD})
+    home = client.get("/").get_data(as_text=True)
+    assert joint.title in home
+    assert client.get(f"/gruppi/{joint.group.slug}/incontri/{joint.id}").status_code == 200
+    assert client.get(f"/gruppi/{joint.group.slug}").status_code == 404
 
 
 def test_demo_logins_work(runner, client):

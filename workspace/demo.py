@@ -4,7 +4,9 @@ Idempotent: running it again adds what is missing and changes nothing that exist
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from workspace.accounts.models import User
@@ -13,6 +15,7 @@ from workspace.directory.models import Service
 from workspace.directory.seed import SERVICES
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
+from workspace.i18n import ROME
 from workspace.people.models import Role
 from workspace.people.service import create_person
 
@@ -122,6 +125,15 @@ PEOPLE = [
         None,
         "Coordinamento affidi",
         (("genitori-affidatari-e-spazio-neutro", GroupRole.MEMBER),),
+    ),
+    # In no group: invited to the joint meetings only, which are all this person sees.
+    DemoPerson(
+        "marco.riva@tavolo.example",
+        "Marco Riva",
+        Role.EXTERNAL,
+        None,
+        "Coordinamento affidi",
+        (),
     ),
 ]
 
@@ -261,6 +273,156 @@ def ensure_guidelines(groups: dict[str, Group]) -> bool:
     return True
 
 
+def _person(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _members(group: Group) -> list[int]:
+    return list(
+        db.session.scalars(select(Membership.user_id).where(Membership.group_id == group.id))
+    )
+
+
+def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> bool:
+    """A few meetings around today: the AMA group's monthly series (every second Tuesday),
+    a past meeting of the guidelines group with its minutes in view, a joint meeting of the
+    foster-parents group with the foster-care coordination."""
+    from workspace.meetings import service as meetings
+    from workspace.meetings.models import Attendance, Meeting
+    from workspace.meetings.recurrence import Pattern
+
+    if db.session.scalar(select(Meeting.id).limit(1)) is not None:
+        return False
+    today = today or datetime.now(ROME).date()
+
+    def schedule(group, by, title, day, start, end, place, *, joint=False, extra=(), **repeat):
+        invited = tuple(dict.fromkeys([*_members(group), *(p.id for p in extra)]))
+        return meetings.schedule_meetings(
+            True,
+            group,
+            meetings.Schedule(
+                title=title,
+                starts_local=datetime.combine(day, start),
+                ends_local=datetime.combine(day, end),
+                place=place,
+                online_url="",
+                is_joint=joint,
+                invited_ids=invited,
+                **repeat,
+            ),
+            by=by,
+        )
+
+    sara, giulia = _person("sara.galli@tavolo.example"), _person("giulia.ferri@tavolo.example")
+    paolo = _person("paolo.conti@tavolo.example")
+    # The AMA parents' group: every second Tuesday of the month, from next month, for a year.
+    first = date(today.year + (today.month == 12), today.month % 12 + 1, 8)
+    while first.weekday() != 1:  # Tuesday
+        first += timedelta(days=1)
+    schedule(
+        groups["gruppo-genitori-ama"],
+        sara,
+        "Gruppo genitori AMA",
+        first,
+        time(18, 0),
+        time(20, 0),
+        "Spazio Neutro di Cernusco sul Naviglio",
+        pattern=Pattern.MONTHLY_WEEKDAY,
+        count=12,
+    )
+    # The guidelines group met two weeks ago; the minutes are in view for comments.
+    guidelines = groups["revisione-linee-guida"]
+    (past,) = schedule(
+        guidelines,
+        giulia,
+        "Revisione linee guida: avvio dei lavori",
+        today - timedelta(days=14),
+        time(10, 0),
+        time(12, 30),
+        "Provincia di Milano, via Vivaio 1, sala 3",
+    )
+    opening = meetings.add_item(
+        past,
+        title="Il testo di partenza: finalità e gruppi",
+        owner_id=giulia.id,
+        duration=45,
+        by=giulia,
+    )
+    meetings.add_item(past, title="Calendario dei lavori", owner_id=None, duration=20, by=giulia)
+    meetings.set_attendance(
+        past,
+        {
+            p.id: (Attendance.EXCUSED if p.user_id == paolo.id else Attendance.PRESENT)
+            for p in past.participants
+        },
+    )
+    meetings.add_guest(past, name="Anna Colombo", organisation="Comune di Rho")
+    document = meetings.start_minutes(past, by=giulia)
+    from workspace.revisions import service as revisions
+
+    text = revisions.text_at(document.text, document.text.head)
+    text = text.replace(
+        "## Il testo di partenza: finalità e gruppi\n",
+        "## Il testo di partenza: finalità e gruppi\n\nGiulia Ferri presenta il testo di "
+        "partenza, ripreso dalla pagina della Provincia. Si concorda di rivederlo per sezioni, "
+        "una per incontro.\n",
+    )
+    revisions.save(document.text, author=giulia, text=text, base_number=document.text.head)
+    from workspace.documents.models import Document
+
+    guidelines_document = db.session.scalar(
+        select(Document).where(Document.group_id == guidelines.id, Document.kind == "document")
+    )
+    if guidelines_document is not None:
+        meetings.add_decision(
+            past,
+            item_id=opening.id,
+            text="Il testo di partenza è adottato come base della revisione.",
+            document_id=guidelines_document.id,
+            revision_number=1,
+            by=giulia,
+        )
+    meetings.assign_action(
+        past,
+        title="Proporre la nuova sezione sulle finalità",
+        owner_id=paolo.id,
+        due_on=today + timedelta(days=10),
+        item_id=opening.id,
+        by=giulia,
+    )
+    meetings.circulate(past, by=giulia)
+    schedule(
+        guidelines,
+        giulia,
+        "Revisione linee guida: le finalità",
+        today + timedelta(days=7),
+        time(10, 0),
+        time(12, 30),
+        "Provincia di Milano, via Vivaio 1, sala 3",
+    )
+    # The joint group meets with the foster-care coordination.
+    (joint,) = schedule(
+        groups["genitori-affidatari-e-spazio-neutro"],
+        sara,
+        "Incontro congiunto con il Coordinamento affidi",
+        today + timedelta(days=3),
+        time(14, 30),
+        time(16, 30),
+        "Provincia di Milano, via Vivaio 1, sala 5",
+        joint=True,
+        extra=(_person("marco.riva@tavolo.example"),),
+    )
+    meetings.add_item(
+        joint,
+        title="Il ruolo dei genitori affidatari negli incontri protetti",
+        owner_id=sara.id,
+        duration=40,
+        by=sara,
+    )
+    meetings.add_item(joint, title="Casi da condividere", owner_id=None, duration=30, by=sara)
+    return True
+
+
 def load_demo_data() -> dict:
     added_services = ensure_services()
     groups = ensure_groups()
@@ -268,4 +430,7 @@ def load_demo_data() -> dict:
     db.session.flush()
     ensure_guidelines(groups)
     db.session.commit()
+    # Meetings commit as they go (their service is transactional per step).
+    with current_app.test_request_context():
+        ensure_meetings(groups)
     return {"services_added": added_services, "people": people}

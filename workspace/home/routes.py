@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from workspace.groups import service as groups_service
 from workspace.home import service
+from workspace.meetings import service as meetings
 from workspace.rendering import render
 
 bp = Blueprint("home", __name__)
@@ -24,6 +25,7 @@ def index():
         member_counts=service.member_counts(groups),
         news=service.news(current_user, groups, since),
         since=since,
+        upcoming=meetings.upcoming_for(current_user),
     )
 
 
