@@ -121,6 +121,7 @@ ROUTES = {
     ),
     "meetings.start_minutes": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale"),
     "meetings.circulate": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale/in-visione"),
+    "meetings.comment_minutes": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale/commenti"),
     "meetings.approve_minutes": ("POST", "/gruppi/{group}/incontri/{meeting}/verbale/approva"),
     "meetings.print_minutes": ("GET", "/gruppi/{group}/incontri/{meeting}/verbale/stampa"),
     "meetings.download_minutes": ("GET", "/gruppi/{group}/incontri/{meeting}/verbale.docx"),
@@ -236,6 +237,7 @@ GROUP_WORK = {
     "meetings.add_guest",
     "meetings.remove_guest",
     "meetings.start_minutes",
+    "meetings.comment_minutes",
     "meetings.add_decision",
     "meetings.add_action",
     # The world's action is the member's: its owner may close it (and the managers).

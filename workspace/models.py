@@ -15,6 +15,7 @@ from workspace.meetings.models import (
     Guest,
     Meeting,
     MeetingSeries,
+    MinutesComment,
     Participant,
 )
 from workspace.notifications.models import MailPreference, Notification, Subscription
@@ -29,6 +30,7 @@ __all__ = [
     "Guest",
     "Meeting",
     "MeetingSeries",
+    "MinutesComment",
     "Participant",
     "Attachment",
     "MailPreference",

@@ -146,3 +146,11 @@ class ApproveMinutesForm(FlaskForm):
     at_meeting = SelectField(
         _l("Approvato durante l'incontro"), coerce=optional_id, validate_choice=False
     )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Il tuo commento"),
+        validators=[required(), max_length(2000)],
+        description=_l("Che cosa correggere o aggiungere: chi approva il verbale lo leggerà."),
+    )

@@ -21,6 +21,7 @@ from workspace.meetings.forms import (
     ApproveMinutesForm,
     CancelForm,
     CloseActionForm,
+    CommentForm,
     DecisionForm,
     GuestForm,
     MeetingForm,
@@ -44,6 +45,7 @@ bp = Blueprint("meetings", __name__, url_prefix="/gruppi/<slug>")
 
 # The regions of the meeting page that htmx replaces; each is a partial.
 PARTS = {
+    "minutes": "meetings/_minutes.html",
     "agenda": "meetings/_agenda.html",
     "attendance": "meetings/_attendance.html",
     "decisions": "meetings/_decisions.html",
@@ -103,6 +105,7 @@ def _forms(access: MeetingAccess, **given) -> dict:
         "approve_form": approve,
         "close_form": CloseActionForm(formdata=None),
         "cancel_form": CancelForm(formdata=None),
+        "comment_form": given.get("comment_form") or CommentForm(formdata=None),
     }
 
 
@@ -127,6 +130,7 @@ def _page(access: MeetingAccess, part: str | None = None, *, status: int = 200, 
         decisions=service.decisions_of(meeting),
         actions=service.actions_of(meeting),
         corrections=service.corrections(meeting),
+        comments=service.comments_of(meeting),
         next_meeting=service.next_in_series(meeting),
         **_action_helpers(access.can_manage),
         **_forms(access, **forms),
@@ -463,6 +467,20 @@ def approve_minutes(slug: str, meeting_id: int):
     else:
         flash(_("Verbale approvato: ora è chiuso alle modifiche."), "success")
     return see_other(url_for("meetings.show", slug=slug, meeting_id=meeting_id) + "#minutes")
+
+
+@bp.post("/incontri/<int:meeting_id>/verbale/commenti")
+@login_required
+def comment_minutes(slug: str, meeting_id: int):
+    access = load_meeting_or_404(slug, meeting_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _page(access, "minutes", status=422, comment_form=form)
+    try:
+        service.add_comment(access.meeting, body=form.body.data, by=current_user)
+    except service.MeetingError as error:
+        return _refused(access, "minutes", error, form, "comment_form")
+    return _done(access, "minutes", _("Commento aggiunto."))
 
 
 def _record_or_404(access: MeetingAccess) -> service.Record:

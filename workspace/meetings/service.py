@@ -21,7 +21,7 @@ from workspace.clock import utcnow
 from workspace.documents import service as documents
 from workspace.documents.models import Document
 from workspace.extensions import db
-from workspace.groups.models import Group, Membership
+from workspace.groups.models import Group, GroupRole, Membership
 from workspace.meetings import recurrence
 from workspace.meetings.models import (
     ActionItem,
@@ -33,6 +33,7 @@ from workspace.meetings.models import (
     Guest,
     Meeting,
     MeetingSeries,
+    MinutesComment,
     MinutesStatus,
     Participant,
 )
@@ -1019,3 +1020,53 @@ def minutes_html(record: Record) -> str:
     from workspace.texts.markdown import render
 
     return render(record_markdown(record), anchors=False).html
+
+
+# Comments on the minutes in view
+
+MAX_COMMENT_CHARS = 2000
+
+
+def comments_of(meeting: Meeting) -> list[MinutesComment]:
+    return list(
+        db.session.scalars(
+            select(MinutesComment)
+            .where(MinutesComment.meeting_id == meeting.id)
+            .order_by(MinutesComment.created_at, MinutesComment.id)
+        )
+    )
+
+
+def add_comment(meeting: Meeting, *, body: str, by: User) -> MinutesComment:
+    """A remark on the minutes while they are in view; the organiser and the group's leads
+    are told (those who will approve them)."""
+    if meeting.minutes is None or meeting.minutes_status != MinutesStatus.CIRCULATED:
+        raise MeetingError(_("Si commenta il verbale quando è in visione ai partecipanti."))
+    body = body.strip()
+    if not body:
+        raise MeetingError(_("Questo campo è obbligatorio."), "body")
+    if len(body) > MAX_COMMENT_CHARS:
+        raise MeetingError(_("Al massimo %(max)d caratteri.", max=MAX_COMMENT_CHARS), "body")
+    comment = MinutesComment(meeting_id=meeting.id, author_id=by.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    leads = select(Membership.user_id).where(
+        Membership.group_id == meeting.group_id, Membership.role == GroupRole.LEAD
+    )
+    recipients = set(db.session.scalars(leads))
+    if meeting.created_by_id is not None:
+        recipients.add(meeting.created_by_id)
+    notifications.notify(
+        recipients,
+        kind=Kind.MEETING,
+        actor=by,
+        group=meeting.group,
+        title=_(
+            "%(name)s ha commentato il verbale di «%(title)s»", name=by.name, title=meeting.title
+        ),
+        excerpt=body,
+        url=_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id) + "#minutes",
+        source=f"minutes-comment:{comment.id}",
+    )
+    db.session.commit()
+    return comment
