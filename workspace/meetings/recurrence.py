@@ -8,6 +8,7 @@ when stored.
 """
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,16 @@ ROME = ZoneInfo("Europe/Rome")
 MAX_OCCURRENCES = 60
 MAX_SPAN = timedelta(days=2 * 366)
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# The parts of a rule that a meeting series may use (RFC 5545 names).
+ALLOWED_PARTS = frozenset(
+    ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
+)
+FREQUENCIES = frozenset(("DAILY", "WEEKLY", "MONTHLY", "YEARLY"))
+SUB_DAILY = frozenset(("HOURLY", "MINUTELY", "SECONDLY"))
+TIME_PARTS = frozenset(("BYHOUR", "BYMINUTE", "BYSECOND"))
+BOUNDS = frozenset(("COUNT", "UNTIL"))
+# The Gregorian calendar, weekdays included, repeats itself every 400 years.
+CALENDAR_CYCLE_YEARS = 400
 
 
 class Pattern(enum.StrEnum):
@@ -138,6 +149,17 @@ def _parts(rule: str) -> dict[str, str]:
     for name in ("COUNT", "INTERVAL"):
         if name in parts and not (parts[name].isdigit() and int(parts[name]) >= 1):
             raise RecurrenceError("rule")
+    # dateutil takes a 32nd day or a 13th month, and then looks for it until the year 9999.
+    for name, number_pattern, largest in (
+        ("BYMONTHDAY", r"[+-]?\d{1,2}", 31),
+        ("BYMONTH", r"\d{1,2}", 12),
+    ):
+        if name in parts and not all(
+            re.fullmatch(number_pattern, number, flags=re.ASCII)
+            and 1 <= abs(int(number)) <= largest
+            for number in parts[name].split(",")
+        ):
+            raise RecurrenceError("rule")
     if "UNTIL" in parts:
         _until_as_local(parts["UNTIL"])
     try:
@@ -145,17 +167,6 @@ def _parts(rule: str) -> dict[str, str]:
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
         raise RecurrenceError("rule") from error
     return parts
-
-
-ALLOWED_PARTS = frozenset(
-    ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST")
-)
-FREQUENCIES = frozenset(("DAILY", "WEEKLY", "MONTHLY", "YEARLY"))
-SUB_DAILY = frozenset(("HOURLY", "MINUTELY", "SECONDLY"))
-TIME_PARTS = frozenset(("BYHOUR", "BYMINUTE", "BYSECOND"))
-BOUNDS = frozenset(("COUNT", "UNTIL"))
-# The Gregorian calendar, weekdays included, repeats itself every 400 years.
-CALENDAR_CYCLE_YEARS = 400
 
 
 def expand(rule: str, first_local: datetime) -> list[Occurrence]:
@@ -173,8 +184,7 @@ def expand(rule: str, first_local: datetime) -> list[Occurrence]:
         limit = min(limit, _until_as_local(parts["UNTIL"]))
     # dateutil looks for a next occurrence up to the year 9999, however far (for a rule that
     # has none, a 30th of February, that is millions of days): the same dates moved by whole
-    # calendar cycles to just before that year keep the search short.
-    # (MAX_SPAN is less than three years.)
+    # calendar cycles to just before that year (MAX_SPAN is under three) keep the search short.
     cycles = max(0, (MAXYEAR - 3 - first_local.year) // CALENDAR_CYCLE_YEARS)
     shift = CALENDAR_CYCLE_YEARS * cycles
     locals_ = [first_local]
@@ -206,6 +216,8 @@ def _for_dateutil(parts: dict[str, str]) -> str:
 def _until_as_local(value: str) -> datetime:
     """UNTIL read as Rome's wall-clock time (rule_for writes the end of the last day, with a
     Z); a date alone is the end of that day."""
+    if not re.fullmatch(r"\d{8}(T\d{6}Z?)?", value, flags=re.ASCII):
+        raise RecurrenceError("until")
     value = value.upper().removesuffix("Z")
     try:
         if "T" in value:
