@@ -925,41 +925,48 @@ def record_subtitle(record: Record) -> str:
     )
 
 
+def _heading(text: str) -> str:
+    return "## " + text
+
+
+def _fact(label: str, value: str) -> str:
+    return f"- **{label}:** {_escape(value)}"
+
+
 def record_markdown(record: Record) -> str:
     """The minutes in the usual formal layout, as Markdown: the DOCX and the print view are
     both made from it. Names and titles typed by people are escaped; the minutes' own text
     is the part people wrote in Markdown."""
     meeting = record.meeting
-    out = [f"## {_('Dati dell’incontro')}", ""]
-    out.append(f"- **{_('Coordinamento')}:** {_escape(coordinations(meeting))}")
-    out.append(f"- **{_('Gruppo di lavoro')}:** {_escape(meeting.group.name)}")
+    out = [_heading(_("Dati dell'incontro")), ""]
+    out.append(_fact(_("Coordinamento"), coordinations(meeting)))
+    out.append(_fact(_("Gruppo di lavoro"), meeting.group.name))
     when = format_datetime(meeting.starts_at, "EEEE d MMMM y, HH:mm") + "–"
-    out.append(f"- **{_('Data')}:** {_escape(when + format_datetime(meeting.ends_at, 'HH:mm'))}")
+    out.append(_fact(_("Data"), when + format_datetime(meeting.ends_at, "HH:mm")))
     if meeting.place:
-        out.append(f"- **{_('Luogo')}:** {_escape(meeting.place)}")
+        out.append(_fact(_("Luogo"), meeting.place))
     if meeting.online_url:
-        out.append(f"- **{_('A distanza')}:** {_escape(meeting.online_url)}")
+        out.append(_fact(_("A distanza"), meeting.online_url))
     if record.organisations:
-        out.append(
-            f"- **{_('Servizi ed enti presenti')}:** " + _escape(", ".join(record.organisations))
-        )
-    out.append(f"- **{_('Stato del verbale')}:** {_escape(_status_text(meeting))}")
-    out += ["", f"## {_('Presenti')}", ""]
+        out.append(_fact(_("Servizi ed enti presenti"), ", ".join(record.organisations)))
+    out.append(_fact(_("Stato del verbale"), _status_text(meeting)))
+    out += ["", _heading(_("Presenti")), ""]
     present = _people_lines(record.present) + [
         f"- {_escape(guest.name)}"
         + (f" ({_escape(guest.organisation)})" if guest.organisation else "")
-        + f", {_('ospite')}"
+        + ", "
+        + _("ospite")
         for guest in meeting.guests
     ]
     out += present or [_("Nessuna presenza registrata.")]
     if record.excused:
-        out += ["", f"## {_('Assenti giustificati')}", ""] + _people_lines(record.excused)
+        out += ["", _heading(_("Assenti giustificati")), ""] + _people_lines(record.excused)
     if record.absent:
-        out += ["", f"## {_('Assenti')}", ""] + _people_lines(record.absent)
+        out += ["", _heading(_("Assenti")), ""] + _people_lines(record.absent)
     if record.invited:
-        out += ["", f"## {_('Invitati senza presenza registrata')}", ""]
+        out += ["", _heading(_("Invitati senza presenza registrata")), ""]
         out += _people_lines(record.invited)
-    out += ["", f"## {_('Ordine del giorno')}", ""]
+    out += ["", _heading(_("Ordine del giorno")), ""]
     if not meeting.items:
         out.append(_("Nessun punto."))
     for number, item in enumerate(meeting.items, start=1):
@@ -979,13 +986,13 @@ def record_markdown(record: Record) -> str:
         if details:
             line += f" ({_escape(', '.join(details))})"
         out.append(line)
-    out += ["", f"## {_('Svolgimento')}", "", _shift_headings(record.text).strip(), ""]
-    out += [f"## {_('Decisioni')}", ""]
+    out += ["", _heading(_("Svolgimento")), "", _shift_headings(record.text).strip(), ""]
+    out += [_heading(_("Decisioni")), ""]
     if not record.decisions:
         out.append(_("Nessuna decisione registrata."))
     positions = {item.id: n for n, item in enumerate(meeting.items, start=1)}
     for decision in record.decisions:
-        line = f"- **{_('Punto %(n)d', n=positions.get(decision.item_id, 0))}:** "
+        line = "- **" + _("Punto %(n)d", n=positions.get(decision.item_id, 0)) + ":** "
         line += _escape(decision.text)
         if decision.document is not None:
             line += " " + _escape(
@@ -996,11 +1003,12 @@ def record_markdown(record: Record) -> str:
                 )
             )
         out.append(line)
-    out += ["", f"## {_('Compiti')}", ""]
+    out += ["", _heading(_("Compiti")), ""]
     if not record.actions:
         out.append(_("Nessun compito assegnato."))
     else:
-        out.append(f"| {_('Compito')} | {_('Responsabile')} | {_('Scadenza')} | {_('Stato')} |")
+        columns = (_("Compito"), _("Responsabile"), _("Scadenza"), _("Stato"))
+        out.append("| " + " | ".join(columns) + " |")
         out.append("| --- | --- | --- | --- |")
         for action in record.actions:
             due = format_date(action.due_on, "d MMMM y") if action.due_on else "–"
