@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -83,8 +84,15 @@ def load_document_or_404(
 
 
 def change_rule(document: Document) -> owners.ChangeRule:
+    """Whether the current person may change the document now; worked out once per request
+    (the table of contents asks for every heading)."""
     owner = owners.owner_of(document)
-    return owners.ChangeRule() if owner is None else owner.change_rule(document, current_user)
+    if owner is None:
+        return owners.ChangeRule()
+    rules = g.setdefault("document_change_rules", {})
+    if document.id not in rules:
+        rules[document.id] = owner.change_rule(document, current_user)
+    return rules[document.id]
 
 
 def load_revision_or_404(document: Document, number: int) -> Revision:
@@ -300,10 +308,27 @@ def edit(slug: str, document_id: int):
     if request.method == "GET":
         rule = change_rule(document)
         if not rule.allowed:
-            flash(rule.message, "error")
-            return redirect(url_for("documents.show", slug=slug, document_id=document_id))
+            return _closed(access, document, rule)
         return _open_editor(access, document)
     return _save_from_editor(access, document)
+
+
+def _closed(access, document, rule: owners.ChangeRule):
+    """The text may no longer change (approved minutes): say so, and give back the person's
+    unsaved drafts, if any, so that nothing typed is lost."""
+    drafts = revisions.drafts_of(document.text, current_user)
+    if not drafts:
+        flash(rule.message, "error")
+        return redirect(url_for("documents.show", slug=access.group.slug, document_id=document.id))
+    return render(
+        "documents/closed.html",
+        access=access,
+        group=access.group,
+        document=document,
+        drafts=drafts,
+        message=rule.message,
+        status=403,
+    )
 
 
 def _open_editor(access, document):

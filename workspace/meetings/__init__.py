@@ -16,24 +16,31 @@ def _panel_context(access) -> dict:
     }
 
 
-def _minutes_access(document, user):
+def _minutes_of(document, user):
+    """The meeting of some minutes and the person's access to it, once per request: every
+    page of the minutes asks for them several times (access, trail, rule, notes)."""
+    from flask import g
+
     from workspace.meetings import service
     from workspace.meetings.access import meeting_access
 
-    meeting = service.meeting_of_minutes(document)
-    if meeting is None:
-        return None
-    access = meeting_access(meeting, user)
+    cache = g.setdefault("minutes_meetings", {})
+    key = (document.id, getattr(user, "id", None))
+    if key not in cache:
+        meeting = service.meeting_of_minutes(document)
+        cache[key] = (meeting, meeting_access(meeting, user) if meeting is not None else None)
+    return cache[key]
+
+
+def _minutes_access(document, user):
+    meeting, access = _minutes_of(document, user)
     return access.group_access if access is not None else None
 
 
 def _minutes_rule(document, user):
     from workspace.documents.owners import ChangeRule
-    from workspace.meetings import service
-    from workspace.meetings.access import meeting_access
 
-    meeting = service.meeting_of_minutes(document)
-    access = meeting_access(meeting, user) if meeting is not None else None
+    meeting, access = _minutes_of(document, user)
     if access is None:
         return ChangeRule(allowed=False, message=_("Non puoi modificare questo verbale."))
     if meeting.is_cancelled:
@@ -54,12 +61,8 @@ def _minutes_rule(document, user):
 def _minutes_trail(document, link: bool):
     from flask_login import current_user
 
-    from workspace.meetings import service
-    from workspace.meetings.access import meeting_access
-
-    meeting = service.meeting_of_minutes(document)
+    meeting, access = _minutes_of(document, current_user)
     group = meeting.group
-    access = meeting_access(meeting, current_user)
     label = meeting.title + " · " + format_datetime(meeting.starts_at, "d MMMM y")
     trail = [(label, url_for("meetings.show", slug=group.slug, meeting_id=meeting.id))]
     if access is not None and not access.guest_only:
