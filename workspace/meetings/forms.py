@@ -8,7 +8,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, StopValidation
 
 from workspace.documents.forms import NumberField
 from workspace.forms import max_length, parse_number, required
@@ -24,6 +24,50 @@ def optional_id(value):
     if isinstance(value, int):
         return value
     return parse_number(str(value))
+
+
+class _Readable:
+    """A value that could not be read gets one message in Italian (WTForms' own are English
+    or ungrammatical), and the range checks, which would only add a second one, are skipped."""
+
+    unreadable = None  # each field says what it expected
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None  # no value: for InputRequired or Optional to judge
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(self.unreadable)) from error
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class DayField(_Readable, DateField):
+    """ISO, as a date input sends it, or day/month/year, as people type it where a browser
+    shows a plain text box (and as the message suggests)."""
+
+    unreadable = _l("Indica una data valida, per esempio 14/01/2030.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
+        super().__init__(*args, **kwargs)
+
+
+class HourField(_Readable, TimeField):
+    unreadable = _l("Indica un'ora valida, per esempio 17:30.")
+
+
+class WholeNumberField(_Readable, NumberField):
+    unreadable = _l("Scrivi un numero intero, per esempio 12.")
+
+
+def given():
+    """Required, without DataRequired's habit of replacing "not a valid date" by "required"."""
+    return InputRequired(message=_l("Questo campo è obbligatorio."))
 
 
 def pattern_choices():
@@ -45,9 +89,9 @@ def pattern_choices():
 
 class MeetingForm(FlaskForm):
     title = StringField(_l("Titolo"), validators=[required(), max_length(200)])
-    starts_on = DateField(_l("Data"), validators=[required()])
-    starts_time = TimeField(_l("Ora di inizio"), validators=[required()])
-    ends_at = TimeField(_l("Ora di fine"), validators=[required()])
+    starts_on = DayField(_l("Data"), validators=[given()])
+    starts_time = HourField(_l("Ora di inizio"), validators=[given()])
+    ends_at = HourField(_l("Ora di fine"), validators=[given()])
     place = StringField(
         _l("Luogo"),
         validators=[Optional(), max_length(300)],
@@ -65,17 +109,28 @@ class MeetingForm(FlaskForm):
             "giorno e il suo verbale."
         ),
     )
-    invited = MultiCheckboxField(_l("Invitati"), coerce=int, validate_choice=False)
+    # Anything but an id (only a forged form sends one) is someone who may not be invited.
+    invited = MultiCheckboxField(_l("Invitati"), coerce=optional_id, validate_choice=False)
 
 
 class NewMeetingForm(MeetingForm):
-    pattern = SelectField(_l("Ripetizione"), choices=pattern_choices, validate_choice=True)
-    until = DateField(
+    pattern = SelectField(
+        _l("Ripetizione"),
+        choices=pattern_choices,
+        validate_choice=False,
+        validators=[
+            AnyOf(
+                ["", *(pattern.value for pattern in Pattern)],
+                message=_l("Scegli una delle ripetizioni proposte."),
+            )
+        ],
+    )
+    until = DayField(
         _l("Si ripete fino al"),
         validators=[Optional()],
         description=_l("Per una serie: la data dell'ultimo incontro possibile, oppure…"),
     )
-    count = NumberField(
+    count = WholeNumberField(
         _l("Numero di incontri"),
         validators=[
             Optional(),
@@ -96,7 +151,7 @@ class CancelForm(FlaskForm):
 class AgendaItemForm(FlaskForm):
     title = StringField(_l("Argomento"), validators=[required(), max_length(200)])
     owner = SelectField(_l("Chi lo presenta"), coerce=optional_id, validate_choice=False)
-    duration = NumberField(
+    duration = WholeNumberField(
         _l("Durata prevista (minuti)"),
         validators=[
             Optional(),
@@ -118,7 +173,7 @@ class DecisionForm(FlaskForm):
     item = SelectField(_l("Punto all'ordine del giorno"), coerce=optional_id, validate_choice=False)
     text = TextAreaField(_l("Decisione"), validators=[required(), max_length(2000)])
     document = SelectField(_l("Documento (facoltativo)"), coerce=optional_id, validate_choice=False)
-    revision = NumberField(
+    revision = WholeNumberField(
         _l("Versione del documento"),
         validators=[Optional()],
         description=_l("Lasciala vuota per la versione attuale."),
@@ -126,11 +181,18 @@ class DecisionForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    title = StringField(_l("Compito"), validators=[required(), max_length(300)])
-    owner = SelectField(_l("Responsabile"), coerce=optional_id, validate_choice=False)
-    due_on = DateField(_l("Scadenza"), validators=[Optional()])
+    # Its own ids: the agenda and decision forms on the same page have a title, an owner and
+    # an item too, and a label points at one id only.
+    title = StringField(_l("Compito"), validators=[required(), max_length(300)], id="action-title")
+    owner = SelectField(
+        _l("Responsabile"), coerce=optional_id, validate_choice=False, id="action-owner"
+    )
+    due_on = DayField(_l("Scadenza"), validators=[Optional()], id="action-due-on")
     item = SelectField(
-        _l("Punto all'ordine del giorno (facoltativo)"), coerce=optional_id, validate_choice=False
+        _l("Punto all'ordine del giorno (facoltativo)"),
+        coerce=optional_id,
+        validate_choice=False,
+        id="action-item",
     )
 
 

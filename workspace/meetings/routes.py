@@ -131,7 +131,8 @@ def _page(access: MeetingAccess, part: str | None = None, *, status: int = 200, 
         actions=service.actions_of(meeting),
         corrections=service.corrections(meeting),
         comments=service.comments_of(meeting),
-        next_meeting=service.next_in_series(meeting),
+        # An external participant sees this meeting only, not when the group meets next.
+        next_meeting=None if access.guest_only else service.next_in_series(meeting),
         **_action_helpers(access.can_manage),
         **_forms(access, **forms),
     )
@@ -265,7 +266,7 @@ def edit(slug: str, meeting_id: int):
     _invite_choices(form, meeting.group, joint=True)
     if form.validate_on_submit():
         try:
-            service.update_meeting(meeting, _schedule_from(form))
+            service.update_meeting(meeting, _schedule_from(form), by=current_user)
         except service.MeetingError as error:
             getattr(form, error.field or "title").errors.append(str(error))
         else:
@@ -502,7 +503,7 @@ def print_minutes(slug: str, meeting_id: int):
         record=record,
         minutes_title=service.minutes_title(access.meeting),
         coordinations=service.coordinations(access.meeting),
-        subtitle=service.record_subtitle(record),
+        subtitle=service.record_subtitle(record, with_coordinations=False),
         minutes_html=service.minutes_html(record),
     )
 
@@ -539,8 +540,9 @@ def add_decision(slug: str, meeting_id: int):
             access.meeting,
             item_id=form.item.data,
             text=form.text.data,
-            document_id=form.document.data,
-            revision_number=form.revision.data,
+            # An external participant does not see the group's documents: not theirs to cite.
+            document_id=None if access.guest_only else form.document.data,
+            revision_number=None if access.guest_only else form.revision.data,
             by=current_user,
         )
     except service.MeetingError as error:

@@ -9,11 +9,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from workspace.accounts.models import User
@@ -39,6 +40,7 @@ from workspace.meetings.models import (
 )
 from workspace.notifications import service as notifications
 from workspace.notifications.models import Kind
+from workspace.people.access import is_external
 from workspace.people.models import Profile, Role
 from workspace.revisions import service as revisions
 from workspace.revisions.models import Revision
@@ -88,12 +90,21 @@ def meetings_of(group: Group, *, past: bool, limit: int | None = None) -> list[M
     return list(db.session.scalars(query))
 
 
+def _own_meetings(user: User):
+    """The meetings a person has as their own: their groups', and for an external participant
+    the joint meetings they are invited to (as meetings.access lets them see). An invitation
+    alone is not enough: someone who left the group no longer sees its meetings."""
+    mine = Meeting.group_id.in_(select(Membership.group_id).where(Membership.user_id == user.id))
+    if not is_external(user):
+        return mine
+    invited = select(Participant.meeting_id).where(Participant.user_id == user.id)
+    return or_(mine, and_(Meeting.is_joint.is_(True), Meeting.id.in_(invited)))
+
+
 def upcoming_for(user: User, *, limit: int = 5) -> list[Meeting]:
     """The next meetings (not cancelled) of the person's groups and of the joint meetings
     they are invited to, for the home page."""
     now = utcnow()
-    mine = select(Membership.group_id).where(Membership.user_id == user.id)
-    invited = select(Participant.meeting_id).where(Participant.user_id == user.id)
     query = (
         select(Meeting)
         .join(Group, Meeting.group_id == Group.id)
@@ -101,7 +112,7 @@ def upcoming_for(user: User, *, limit: int = 5) -> list[Meeting]:
             Meeting.ends_at >= now,
             Meeting.cancelled_at.is_(None),
             Group.archived_at.is_(None),
-            or_(Meeting.group_id.in_(mine), Meeting.id.in_(invited)),
+            _own_meetings(user),
         )
         .order_by(Meeting.starts_at)
         .limit(limit)
@@ -166,8 +177,22 @@ def _check_schedule(schedule: Schedule) -> None:
     if schedule.ends_local - schedule.starts_local > MAX_DURATION:
         raise MeetingError(_("Un incontro dura al massimo 12 ore."), "ends_at")
     url = schedule.online_url.strip()
-    if url and not url.lower().startswith(("https://", "http://")):
+    if url and not _is_meeting_link(url):
         raise MeetingError(_("Il collegamento deve iniziare con https://"), "online_url")
+
+
+def _is_meeting_link(url: str) -> bool:
+    """An https address with a host, on one line: it becomes a link on the page and the
+    calendar's LOCATION (a plain http link would send the meeting's password in clear)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1": an unclosed IPv6 address
+        return False
+    return (
+        parts.scheme.lower() == "https"
+        and bool(parts.hostname)
+        and not any(character.isspace() or ord(character) < 32 for character in url)
+    )
 
 
 def _invitees(group: Group, schedule: Schedule) -> list[User]:
@@ -256,45 +281,82 @@ def schedule_meetings(
     return meetings
 
 
-def update_meeting(meeting: Meeting, schedule: Schedule) -> None:
-    """New details for one meeting (a meeting of a series is moved on its own)."""
+def update_meeting(meeting: Meeting, schedule: Schedule, *, by: User | None = None) -> None:
+    """New details for one meeting (a meeting of a series is moved on its own). The invited
+    are told when it moves (time, place or link), and whoever is newly invited is invited."""
     _check_open(meeting)
     _check_schedule(schedule)
-    if meeting.is_joint and not schedule.is_joint and _external_ids(meeting):
+    wanted = set(schedule.invited_ids)
+    # Who came or sent apologies stays on the record, invited or not.
+    staying = [
+        participant
+        for participant in meeting.participants
+        if participant.user_id in wanted or participant.attendance != Attendance.INVITED
+    ]
+    if not schedule.is_joint and any(is_external(p.user) for p in staying):
         raise MeetingError(
             _("Ci sono partecipanti esterni invitati: l'incontro deve restare congiunto."),
             "is_joint",
         )
     invitees = _invitees(meeting.group, schedule)
     starts_at = recurrence.to_utc(schedule.starts_local)
+    ends_at = recurrence.to_utc(schedule.ends_local)
+    before = (meeting.starts_at, meeting.ends_at, meeting.place, meeting.online_url)
     if meeting.series_id is not None and starts_at != meeting.starts_at:
         meeting.moved = True
     meeting.title = schedule.title.strip()
     meeting.starts_at = starts_at
-    meeting.ends_at = recurrence.to_utc(schedule.ends_local)
+    meeting.ends_at = ends_at
     meeting.place = schedule.place.strip()
     meeting.online_url = schedule.online_url.strip()
     meeting.is_joint = schedule.is_joint
     meeting.sequence += 1
-    wanted = {user.id for user in invitees}
     for participant in list(meeting.participants):
-        if participant.user_id not in wanted and participant.attendance == Attendance.INVITED:
+        if participant not in staying:
             meeting.participants.remove(participant)
     have = {participant.user_id for participant in meeting.participants}
-    for user in invitees:
-        if user.id not in have:
-            meeting.participants.append(Participant(user_id=user.id))
+    newcomers = [user for user in invitees if user.id not in have]
+    for user in newcomers:
+        meeting.participants.append(Participant(user_id=user.id))
     if meeting.minutes is not None:
         meeting.minutes.title = minutes_title(meeting)
+    if by is not None:
+        _tell_about_changes(
+            meeting,
+            by=by,
+            moved=before != (meeting.starts_at, meeting.ends_at, meeting.place, meeting.online_url),
+            newcomers=newcomers,
+        )
     db.session.commit()
 
 
-def _external_ids(meeting: Meeting) -> set[int]:
-    return {
-        participant.user_id
-        for participant in meeting.participants
-        if participant.user.profile is not None and participant.user.profile.is_external
-    }
+def _tell_about_changes(meeting: Meeting, *, by: User, moved: bool, newcomers: list[User]):
+    group = meeting.group
+    url = _url("meetings.show", slug=group.slug, meeting_id=meeting.id)
+    when = format_datetime(meeting.starts_at, "d MMMM y, HH:mm")
+    where = meeting.place or meeting.online_url
+    if moved:
+        invited_before = {p.user_id for p in meeting.participants} - {u.id for u in newcomers}
+        notifications.notify(
+            invited_before,
+            kind=Kind.MEETING,
+            actor=by,
+            group=group,
+            title=_("Cambiato: «%(title)s», ora il %(when)s", title=meeting.title, when=when),
+            excerpt=where,
+            url=url,
+            source=f"meeting-changed:{meeting.id}:{meeting.sequence}",
+        )
+    notifications.notify(
+        newcomers,
+        kind=Kind.MEETING,
+        actor=by,
+        group=group,
+        title=_("Sei invitato a «%(title)s» del %(when)s", title=meeting.title, when=when),
+        excerpt=where,
+        url=url,
+        source=f"meeting:{meeting.id}",
+    )
 
 
 def cancel(meeting: Meeting, *, reason: str, by: User) -> None:
@@ -423,8 +485,7 @@ def carry_over(meeting: Meeting, item: AgendaItem, *, by: User) -> Meeting:
     """Carry an item not reached to the next meeting; the item stays here, marked."""
     if item.carried_to_id is not None:
         raise MeetingError(_("Questo punto è già stato rinviato."))
-    if meeting.is_cancelled:
-        raise MeetingError(_locked_message(meeting))
+    _check_open(meeting)  # approved minutes say what happened to each item: no longer changed
     target = next_in_series(meeting)
     if target is None:
         raise MeetingError(_("Non c'è un incontro successivo: programmalo prima."))
@@ -503,15 +564,24 @@ def start_minutes(meeting: Meeting, *, by: User) -> Document:
         raise MeetingError(_locked_message(meeting))
     parts = [_part_heading(item) + "\n" for item in meeting.items if item.carried_to_id is None]
     body = "\n".join(parts) if parts else "## " + _("Svolgimento") + "\n"
-    document = documents.create_document(
-        meeting.group,
-        title=minutes_title(meeting),
-        description="",
-        body=body,
-        author=by,
-        kind=MINUTES,
-        key=f" minutes:{meeting.id}",
-    )
+    key = f" minutes:{meeting.id}"
+    try:
+        document = documents.create_document(
+            meeting.group,
+            title=minutes_title(meeting),
+            description="",
+            body=body,
+            author=by,
+            kind=MINUTES,
+            key=key,
+        )
+    except documents.DocumentError:
+        # Someone else started them at the same moment: theirs are the minutes.
+        document = db.session.scalar(
+            select(Document).where(Document.group_id == meeting.group_id, Document.title_key == key)
+        )
+        if document is None:
+            raise
     meeting.minutes_document_id = document.id
     db.session.commit()
     return document
@@ -523,6 +593,8 @@ def meeting_of_minutes(document: Document) -> Meeting | None:
 
 def circulate(meeting: Meeting, *, by: User) -> None:
     """Send the minutes round to the participants for comments."""
+    if meeting.is_cancelled:
+        raise MeetingError(_locked_message(meeting))
     if meeting.minutes is None:
         raise MeetingError(_("Il verbale non è ancora stato iniziato."))
     if meeting.minutes_status != MinutesStatus.DRAFT:
@@ -547,12 +619,16 @@ def circulate(meeting: Meeting, *, by: User) -> None:
 
 
 def approve_minutes(meeting: Meeting, *, by: User, at_meeting: Meeting | None) -> None:
+    if meeting.is_cancelled:
+        raise MeetingError(_locked_message(meeting))
     if meeting.minutes is None:
         raise MeetingError(_("Il verbale non è ancora stato iniziato."))
     if meeting.minutes_locked:
         raise MeetingError(_("Il verbale è già approvato."))
     if at_meeting is not None and (
-        at_meeting.group_id != meeting.group_id or at_meeting.starts_at < meeting.starts_at
+        at_meeting.group_id != meeting.group_id
+        or at_meeting.starts_at < meeting.starts_at
+        or at_meeting.is_cancelled
     ):
         raise MeetingError(_("Scegli questo incontro o uno successivo del gruppo."), "at_meeting")
     meeting.minutes_status = MinutesStatus.APPROVED
@@ -792,15 +868,10 @@ def feed_meetings(user: User) -> list[Meeting]:
     """Every meeting of the person's groups, and the joint meetings they are invited to, from
     a year ago on (cancelled ones too, so that calendars remove them)."""
     since = utcnow() - timedelta(days=366)
-    mine = select(Membership.group_id).where(Membership.user_id == user.id)
-    invited = select(Participant.meeting_id).where(Participant.user_id == user.id)
     return list(
         db.session.scalars(
             select(Meeting)
-            .where(
-                Meeting.starts_at >= since,
-                or_(Meeting.group_id.in_(mine), Meeting.id.in_(invited)),
-            )
+            .where(Meeting.starts_at >= since, _own_meetings(user))
             .order_by(Meeting.starts_at)
             .limit(2000)
         )
@@ -878,8 +949,8 @@ def _people_lines(users) -> list[str]:
     for user in users:
         affiliation = user.profile.affiliation if user.profile is not None else ""
         line = f"- {_escape(user.name)}"
-        if affiliation:
-            line += f" ({_escape(affiliation)})"
+        if affiliation:  # a comma: a service's label has its district in brackets already
+            line += f", {_escape(affiliation)}"
         lines.append(line)
     return lines
 
@@ -909,12 +980,14 @@ def coordinations(meeting: Meeting) -> str:
     return table
 
 
-def record_subtitle(record: Record) -> str:
+def record_subtitle(record: Record, *, with_coordinations: bool = True) -> str:
+    """Coordinations, group, date and place on one line; the print view shows the
+    coordinations on a line of their own, as a letterhead, and leaves them out here."""
     meeting = record.meeting
     return " · ".join(
         part
         for part in (
-            coordinations(meeting),
+            coordinations(meeting) if with_coordinations else "",
             meeting.group.name,
             format_datetime(meeting.starts_at, "d MMMM y, HH:mm")
             + "–"
