@@ -640,3 +640,288 @@ class NotificationsPage(BasePage):
         preferences = BasePage(self.page)
         expect(preferences.heading).to_have_text("Preferenze delle notifiche")
         return preferences
+
+
+# -- Meetings ----------------------------------------------------------------------------------
+
+
+class MeetingList:
+    """A list of meetings (home page, group panel, meetings page): one item per meeting, with
+    its date and time in Rome, its title as a link and badges such as "congiunto"."""
+
+    def __init__(self, container: Locator):
+        self.container = container
+
+    @property
+    def items(self) -> Locator:
+        return self.container.get_by_role("listitem")
+
+    def item(self, title: str) -> Locator:
+        return self.items.filter(
+            has=self.container.page.get_by_role("link", name=title, exact=True)
+        )
+
+    def open(self, title: str) -> "MeetingPage":
+        self.item(title).first.get_by_role("link", name=title, exact=True).click()
+        meeting = MeetingPage(self.container.page)
+        expect(meeting.heading).to_contain_text(title)
+        return meeting
+
+
+class UpcomingMeetings(MeetingList):
+    """ "I prossimi incontri" on the home page: the person's groups and joint invitations."""
+
+    def __init__(self, home: HomePage):
+        super().__init__(home.page.get_by_role("region", name="I prossimi incontri", exact=True))
+
+
+class MeetingsPanel(MeetingList):
+    """The "Prossimi incontri" panel of a group page."""
+
+    def __init__(self, group: GroupPage):
+        super().__init__(group.page.get_by_role("region", name="Prossimi incontri", exact=True))
+
+    def new_meeting(self) -> "MeetingFormPage":
+        self.container.get_by_role("link", name="Nuovo incontro").click()
+        form = MeetingFormPage(self.container.page)
+        expect(form.heading).to_have_text("Nuovo incontro")
+        return form
+
+
+class MeetingFormPage(BasePage):
+    """ "Nuovo incontro" (and "Modifica l'incontro"): times are Rome's wall-clock time."""
+
+    @property
+    def error_summary(self) -> Locator:
+        return self.page.get_by_role("alert")
+
+    @property
+    def title(self) -> Locator:
+        return self.page.get_by_label(re.compile(r"^Titolo"))
+
+    @property
+    def joint(self) -> Locator:
+        return self.page.get_by_role(
+            "checkbox", name="Incontro congiunto con il Coordinamento affidi"
+        )
+
+    @property
+    def invited(self) -> Locator:
+        return self.page.get_by_role("group", name="Invitati", exact=True)
+
+    def invitee(self, name: str) -> Locator:
+        """The checkbox of one person, labelled "Name (esterno) · Organisation"."""
+        return self.invited.get_by_role("checkbox", name=re.compile(rf"^{re.escape(name)}\b"))
+
+    def fill(
+        self,
+        *,
+        title: str,
+        day: str,
+        starts: str,
+        ends: str,
+        place: str = "",
+        joint: bool = False,
+        invite: tuple[str, ...] = (),
+    ) -> None:
+        """``day`` as YYYY-MM-DD, ``starts`` and ``ends`` as HH:MM (what a date and a time
+        input hold, whatever the locale shows)."""
+        self.title.fill(title)
+        self.page.get_by_label(re.compile(r"^Data")).fill(day)
+        self.page.get_by_label(re.compile(r"^Ora di inizio")).fill(starts)
+        self.page.get_by_label(re.compile(r"^Ora di fine")).fill(ends)
+        if place:
+            self.page.get_by_label("Luogo", exact=True).fill(place)
+        self.joint.set_checked(joint)
+        for name in invite:
+            self.invitee(name).check()
+
+    def submit(self) -> None:
+        self.page.get_by_role("button", name="Programma l'incontro").click()
+
+    def schedule(self, title: str, **details) -> "MeetingPage":
+        self.fill(title=title, **details)
+        self.submit()
+        meeting = MeetingPage(self.page)
+        expect(meeting.heading).to_contain_text(title)
+        return meeting
+
+
+class MeetingPage(BasePage):
+    """One meeting: its facts, the minutes and their lifecycle, the agenda, attendance,
+    decisions and actions. The forms of each region post with htmx and replace the region."""
+
+    @property
+    def facts(self) -> Locator:
+        return self.page.locator("dl.meeting-facts")
+
+    @property
+    def minutes(self) -> Locator:
+        return self.page.get_by_role("region", name="Verbale", exact=True)
+
+    @property
+    def agenda(self) -> Locator:
+        return self.page.get_by_role("region", name="Ordine del giorno", exact=True)
+
+    @property
+    def attendance(self) -> Locator:
+        return self.page.get_by_role("region", name="Invitati e presenze", exact=True)
+
+    @property
+    def actions(self) -> Locator:
+        return self.page.get_by_role("region", name="Compiti", exact=True)
+
+    @property
+    def agenda_items(self) -> Locator:
+        return self.agenda.get_by_role("list").first.get_by_role("listitem")
+
+    def error_summary(self, region: Locator) -> Locator:
+        return region.get_by_role("alert")
+
+    # Agenda
+
+    def submit_agenda_item(self) -> None:
+        self.agenda.get_by_role("button", name="Aggiungi all'ordine del giorno").click()
+
+    def add_agenda_item(self, title: str, owner: str | None = None, minutes: int | None = None):
+        self.agenda.get_by_label(re.compile(r"^Argomento")).fill(title)
+        if owner:
+            self._choose(self.agenda.get_by_label("Chi lo presenta", exact=True), owner)
+        if minutes:
+            self.agenda.get_by_label("Durata prevista (minuti)", exact=True).fill(str(minutes))
+        self.submit_agenda_item()
+        expect(self.agenda_items.filter(has_text=title)).to_have_count(1)
+
+    @staticmethod
+    def _choose(select: Locator, name: str) -> None:
+        """An option of a people select, which reads "Name (esterno) · Organisation"."""
+        option = select.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b"))
+        select.select_option(option.get_attribute("value"))
+
+    # Attendance
+
+    def attendance_of(self, name: str) -> Locator:
+        """The radio group of one invited person (its legend is the person's name)."""
+        return self.attendance.get_by_role("group", name=re.compile(rf"^\s*{re.escape(name)}\b"))
+
+    def record_attendance(self, choices: dict[str, str]) -> None:
+        """``{"Name": "presente" | "assente" | "assente giustificato"}``, then save."""
+        for name, state in choices.items():
+            self.attendance_of(name).get_by_role("radio", name=state, exact=True).check()
+        self.attendance.get_by_role("button", name="Registra le presenze").click()
+
+    def add_guest(self, name: str, organisation: str) -> None:
+        self.attendance.get_by_label(re.compile(r"^Nome e cognome")).fill(name)
+        self.attendance.get_by_label("Servizio o ente", exact=True).fill(organisation)
+        self.attendance.get_by_role("button", name="Aggiungi ai presenti").click()
+
+    # Actions
+
+    def assign_action(self, title: str, owner: str, due: str | None = None) -> None:
+        """``due`` as YYYY-MM-DD."""
+        self.actions.get_by_label(re.compile(r"^Compito")).fill(title)
+        self._choose(self.actions.get_by_label(re.compile(r"^Responsabile")), owner)
+        if due:
+            self.actions.get_by_label("Scadenza", exact=True).fill(due)
+        self.actions.get_by_role("button", name="Assegna il compito").click()
+
+    def action(self, title: str) -> Locator:
+        return self.actions.get_by_role("listitem").filter(has_text=title)
+
+    # Minutes
+
+    @property
+    def minutes_status(self) -> Locator:
+        """The badge beside "Verbale": "bozza", "in visione ai partecipanti", "approvato"."""
+        return self.minutes.locator(".badge")
+
+    def start_minutes(self) -> EditorPage:
+        """ "Scrivi il verbale": the minutes are created, one part per agenda item, and the
+        editor opens on the whole text."""
+        self.minutes.get_by_role("button", name="Scrivi il verbale").click()
+        editor = EditorPage(self.page)
+        expect(editor.heading).to_have_text(re.compile(r"^\s*Modifica «Verbale: "))
+        return editor
+
+    def read_minutes(self) -> DocumentPage:
+        self.minutes.get_by_role("link", name="Leggi il verbale").click()
+        document = DocumentPage(self.page)
+        expect(document.heading).to_have_text(re.compile(r"^Verbale: "))
+        return document
+
+    def circulate(self) -> None:
+        self.minutes.get_by_role("button", name="Metti in visione ai partecipanti").click()
+
+    @property
+    def approved_at_meeting(self) -> Locator:
+        """In the approval form: the meeting at which the minutes are approved."""
+        return self.minutes.get_by_label("Approvato durante l'incontro", exact=True)
+
+    def open_approval(self) -> None:
+        self.minutes.get_by_text("Approva il verbale", exact=True).click()
+        expect(self.approved_at_meeting).to_be_visible()
+
+    def approve(self) -> None:
+        """ "Approva il verbale" opens the form (if it is not open yet); the approval asks for
+        confirmation (a native dialog), accepted here."""
+        if not self.approved_at_meeting.is_visible():
+            self.open_approval()
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        self.minutes.get_by_role("button", name="Approva e chiudi il verbale").click()
+
+    def print_view(self) -> "MinutesPrintPage":
+        self.minutes.get_by_role("link", name="Versione da stampare").click()
+        view = MinutesPrintPage(self.page)
+        expect(view.heading).to_have_text(re.compile(r"^Verbale: "))
+        return view
+
+    @property
+    def ics_link(self) -> Locator:
+        return self.page.get_by_role("link", name="Aggiungi al calendario (.ics)")
+
+
+class MinutesPrintPage(BasePage):
+    """The minutes in the formal layout: coordinations, group, date, place, who was there,
+    agenda, discussion per item, decisions, actions."""
+
+    @property
+    def header(self) -> Locator:
+        """Above the title: the coordinations ("... e Coordinamento affidi"), and below it the
+        group, date and place."""
+        return self.page.locator("main header")
+
+    @property
+    def article(self) -> Locator:
+        return self.page.get_by_role("article")
+
+
+class OpenActionsPage(BasePage):
+    """ "Compiti aperti" of a group: the open actions of all its meetings, by due date."""
+
+    @classmethod
+    def goto(cls, page: Page, slug: str) -> "OpenActionsPage":
+        page.goto(f"/gruppi/{slug}/azioni/")
+        actions = cls(page)
+        expect(actions.heading).to_have_text(re.compile(r"^Compiti aperti di "))
+        return actions
+
+    def action(self, title: str) -> Locator:
+        return self.page.get_by_role("main").get_by_role("listitem").filter(has_text=title)
+
+
+class CalendarPage(BasePage):
+    """ "Il mio calendario": the secret address of the personal calendar feed."""
+
+    path = "/calendario/"
+
+    def goto(self) -> "CalendarPage":
+        self.page.goto(self.path)
+        expect(self.heading).to_have_text("Il mio calendario")
+        return self
+
+    @property
+    def address(self) -> Locator:
+        return self.page.get_by_label("Il tuo indirizzo", exact=True)
+
+    def create_address(self) -> None:
+        self.page.get_by_role("button", name=re.compile(r"^Crea (l'|un nuovo )indirizzo")).click()

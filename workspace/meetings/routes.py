@@ -39,6 +39,7 @@ from workspace.meetings.models import (
 from workspace.meetings.recurrence import Pattern
 from workspace.people.display import person_text
 from workspace.rendering import is_htmx, render, see_other
+from workspace.revisions import service as revisions
 from workspace.texts.docx import markdown_to_docx
 
 bp = Blueprint("meetings", __name__, url_prefix="/gruppi/<slug>")
@@ -94,9 +95,9 @@ def _forms(access: MeetingAccess, **given) -> dict:
         )
         for other in service.later_meetings(meeting)
     ]
-    if approve.at_meeting.data is None:
-        following = service.next_in_series(meeting)
-        approve.at_meeting.data = following.id if following else meeting.id
+    if approve.at_meeting.data is None and approve.at_meeting.choices:
+        # The meeting being held now (the newest that has begun) is the usual one.
+        approve.at_meeting.data = approve.at_meeting.choices[0][0]
     return {
         "agenda_form": agenda,
         "guest_form": given.get("guest_form") or GuestForm(formdata=None),
@@ -131,6 +132,7 @@ def _page(access: MeetingAccess, part: str | None = None, *, status: int = 200, 
         actions=service.actions_of(meeting),
         corrections=service.corrections(meeting),
         comments=service.comments_of(meeting),
+        editing=revisions.present(meeting.minutes.text) if meeting.minutes else [],
         # An external participant sees this meeting only, not when the group meets next.
         next_meeting=None if access.guest_only else service.next_in_series(meeting),
         **_action_helpers(access.can_manage),
@@ -653,7 +655,8 @@ def _event(meeting: Meeting) -> calendar.CalendarEvent:
         uid=f"meeting-{meeting.id}@{current_app.config.get('CALENDAR_DOMAIN') or 'tavolo'}",
         sequence=meeting.sequence,
         starts_at=meeting.starts_at,
-        ends_at=meeting.ends_at,
+        # Never before the start, whatever a row says: one bad meeting must not break a feed.
+        ends_at=max(meeting.ends_at, meeting.starts_at),
         title=f"{meeting.title} ({meeting.group.name})",
         location=location,
         url=absolute_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id),

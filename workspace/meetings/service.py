@@ -176,6 +176,11 @@ def _check_schedule(schedule: Schedule) -> None:
         raise MeetingError(_("L'incontro deve finire dopo l'inizio."), "ends_at")
     if schedule.ends_local - schedule.starts_local > MAX_DURATION:
         raise MeetingError(_("Un incontro dura al massimo 12 ore."), "ends_at")
+    if recurrence.to_utc(schedule.ends_local) <= recurrence.to_utc(schedule.starts_local):
+        # 02:50-03:10 on the night the clocks go forward: 03:10 comes before 02:50 (03:50).
+        raise MeetingError(
+            _("Quest'orario cade nel cambio dell'ora legale: scegline un altro."), "ends_at"
+        )
     url = schedule.online_url.strip()
     if url and not _is_meeting_link(url):
         raise MeetingError(_("Il collegamento deve iniziare con https://"), "online_url")
@@ -252,7 +257,7 @@ def schedule_meetings(
             occurrence_local=occurrence.local if series else None,
             title=schedule.title.strip(),
             starts_at=occurrence.starts_at,
-            ends_at=recurrence.to_utc(occurrence.local + duration),
+            ends_at=_end_of(occurrence, duration),
             place=schedule.place.strip(),
             online_url=schedule.online_url.strip(),
             is_joint=schedule.is_joint,
@@ -279,6 +284,13 @@ def schedule_meetings(
     )
     db.session.commit()
     return meetings
+
+
+def _end_of(occurrence: recurrence.Occurrence, duration: timedelta) -> datetime:
+    """The end of one meeting of a series: its wall-clock end, unless the clocks change
+    during it in a way that puts that end before the start (then its length)."""
+    end = recurrence.to_utc(occurrence.local + duration)
+    return end if end > occurrence.starts_at else occurrence.starts_at + duration
 
 
 def update_meeting(meeting: Meeting, schedule: Schedule, *, by: User | None = None) -> None:
@@ -364,6 +376,9 @@ def cancel(meeting: Meeting, *, reason: str, by: User) -> None:
         return
     if meeting.minutes_locked:
         raise MeetingError(_locked_message(meeting))
+    if meeting.minutes is not None:
+        # Cancelling would close minutes people are writing: the meeting took place.
+        raise MeetingError(_("Il verbale è già iniziato: l'incontro non si può annullare."))
     meeting.cancelled_at = utcnow()
     meeting.cancel_reason = reason.strip()[:300]
     meeting.sequence += 1
@@ -393,17 +408,26 @@ def next_in_series(meeting: Meeting) -> Meeting | None:
         query = query.where(Meeting.series_id == meeting.series_id)
     else:
         query = query.where(Meeting.group_id == meeting.group_id)
+    if not meeting.is_joint:
+        # What an internal meeting discussed is not carried where external participants read.
+        query = query.where(Meeting.is_joint.is_(False))
     return db.session.scalar(query.order_by(Meeting.starts_at).limit(1))
 
 
+# Minutes are approved at a meeting that has begun (or is about to: the lead may open it early).
+APPROVAL_LEEWAY = timedelta(hours=1)
+
+
 def later_meetings(meeting: Meeting, *, limit: int = 12) -> list[Meeting]:
-    """The group's meetings from this one on: where minutes may be approved."""
+    """Where the minutes may be approved: this meeting or a later one of the group that has
+    begun, newest first (the usual one, the meeting being held now, comes first)."""
     return list(
         db.session.scalars(
             select(Meeting)
             .where(Meeting.group_id == meeting.group_id, Meeting.starts_at >= meeting.starts_at)
+            .where(Meeting.starts_at <= utcnow() + APPROVAL_LEEWAY)
             .where(Meeting.cancelled_at.is_(None))
-            .order_by(Meeting.starts_at)
+            .order_by(Meeting.starts_at.desc())
             .limit(limit)
         )
     )
@@ -439,24 +463,43 @@ def add_item(
         position=max((i.position for i in meeting.items), default=0) + 1,
     )
     meeting.items.append(item)
-    db.session.flush()
+    db.session.commit()
     if meeting.minutes is not None:
         _append_to_minutes(meeting, item, by)
-    db.session.commit()
     return item
 
 
 def _append_to_minutes(meeting: Meeting, item: AgendaItem, by: User) -> None:
-    """A part for an item added after the minutes were started, at the end of the text."""
+    """A part for an item added after the minutes were started, at the end of the text.
+
+    Called once the item is committed: saving the text may roll the session back (someone
+    saved meanwhile), which must not take the item with it. Each try starts from the newest
+    text, so only someone writing at the very end at that moment can stop it; then the item
+    stays and the person is told to add its part by hand.
+    """
     text = meeting.minutes.text
-    current = revisions.text_at(text, text.head)
-    body = current.rstrip("\n") + "\n\n" + _part_heading(item) + "\n\n"
-    revisions.save(
-        text,
-        author=by,
-        text=body,
-        base_number=text.head,
-        summary=_("Aggiunto il punto «%(title)s»", title=item.title),
+    for _attempt in range(3):
+        db.session.refresh(text)
+        current = revisions.text_at(text, text.head)
+        body = current.rstrip("\n") + "\n\n" + _part_heading(item) + "\n\n"
+        try:
+            outcome = revisions.save(
+                text,
+                author=by,
+                text=body,
+                base_number=text.head,
+                summary=_("Aggiunto il punto «%(title)s»", title=item.title),
+            )
+        except revisions.RevisionError:
+            db.session.rollback()
+            continue
+        if outcome.status != "conflict":
+            return
+    raise MeetingError(
+        _(
+            "Punto aggiunto, ma la sua parte non è entrata nel verbale perché qualcuno lo "
+            "stava salvando proprio ora: aggiungila a mano."
+        )
     )
 
 
@@ -504,10 +547,9 @@ def carry_over(meeting: Meeting, item: AgendaItem, *, by: User) -> Meeting:
     )
     target.items.append(carried)
     item.carried_to_id = target.id
-    db.session.flush()
+    db.session.commit()
     if target.minutes is not None:
         _append_to_minutes(target, carried, by)
-    db.session.commit()
     return target
 
 
@@ -528,7 +570,7 @@ def add_guest(meeting: Meeting, *, name: str, organisation: str) -> Guest:
     _check_open(meeting)
     if not name.strip():
         raise MeetingError(_("Questo campo è obbligatorio."), "name")
-    guest = Guest(name=name.strip(), organisation=organisation.strip())
+    guest = Guest(name=name.strip(), organisation=(organisation or "").strip())
     meeting.guests.append(guest)
     db.session.commit()
     return guest
@@ -628,6 +670,7 @@ def approve_minutes(meeting: Meeting, *, by: User, at_meeting: Meeting | None) -
     if at_meeting is not None and (
         at_meeting.group_id != meeting.group_id
         or at_meeting.starts_at < meeting.starts_at
+        or at_meeting.starts_at > utcnow() + APPROVAL_LEEWAY
         or at_meeting.is_cancelled
     ):
         raise MeetingError(_("Scegli questo incontro o uno successivo del gruppo."), "at_meeting")
@@ -926,17 +969,20 @@ def record_of(meeting: Meeting) -> Record:
     )
 
 
-def _shift_headings(text: str) -> str:
-    """The minutes' parts one level down, under "Svolgimento" (fenced code left alone)."""
-    lines, fenced = [], False
+def _closed_fences(text: str) -> str:
+    """The minutes' text as it is, with a code fence left open closed at its end: otherwise
+    the decisions and actions that follow it in the record would read as code."""
+    fence = None
     for line in text.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        level = len(line) - len(line.lstrip("#"))
-        if not fenced and 0 < level < 6 and line[level:].startswith(" "):
-            line = "#" + line
-        lines.append(line)
-    return "\n".join(lines)
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) > 3:
+            continue
+        marker = stripped[:3]
+        if fence is None and marker in ("```", "~~~"):
+            fence = stripped[: len(stripped) - len(stripped.lstrip(marker[0]))]
+        elif fence is not None and stripped.startswith(fence) and not stripped.strip(fence[0]):
+            fence = None
+    return text if fence is None else text.rstrip("\n") + "\n" + fence + "\n"
 
 
 def _escape(text: str) -> str:
@@ -999,7 +1045,9 @@ def record_subtitle(record: Record, *, with_coordinations: bool = True) -> str:
 
 
 def _heading(text: str) -> str:
-    return "## " + text
+    # The record's sections are the top level (rendered one level down, under the page's
+    # title); the minutes' parts ("## item") sit right under "Svolgimento".
+    return "# " + text
 
 
 def _fact(label: str, value: str) -> str:
@@ -1059,7 +1107,7 @@ def record_markdown(record: Record) -> str:
         if details:
             line += f" ({_escape(', '.join(details))})"
         out.append(line)
-    out += ["", _heading(_("Svolgimento")), "", _shift_headings(record.text).strip(), ""]
+    out += ["", _heading(_("Svolgimento")), "", _closed_fences(record.text).strip(), ""]
     out += [_heading(_("Decisioni")), ""]
     if not record.decisions:
         out.append(_("Nessuna decisione registrata."))
