@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from workspace.accounts.models import User
 from workspace.accounts.service import hash_password
@@ -420,6 +420,15 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
         by=sara,
     )
     meetings.add_item(joint, title="Casi da condividere", owner_id=None, duration=30, by=sara)
+    # What the demo's past did notify is history, already read (and never mailed): a new
+    # visitor's bell starts at zero.
+    from workspace.clock import utcnow
+    from workspace.notifications.models import Notification
+
+    db.session.execute(
+        update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow())
+    )
+    db.session.commit()
     return True
 
 
