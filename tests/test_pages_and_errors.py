@@ -146,3 +146,14 @@ def test_pages_have_skip_link_landmarks_and_breadcrumbs(client, login_as, make_g
     assert '<main id="main"' in page
     assert 'aria-label="Percorso"' in page
     assert '<span aria-current="page">Revisione linee guida</span>' in page
+
+
+def test_the_groups_menu_item_marks_the_pages_inside_a_group(client, login_as, make_group):
+    me = login_as(Role.OPERATOR)
+    group = make_group("Revisione linee guida", members=[me])
+    listing = text(client.get("/gruppi/"))
+    assert re.search(r'<a href="/gruppi/"\s+aria-current="page">Gruppi</a>', listing)
+    for path in ("", "/documenti/", "/discussioni/", "/incontri/"):
+        page = text(client.get(f"/gruppi/{group.slug}{path}"))
+        assert re.search(r'<a href="/gruppi/"\s+aria-current="true">Gruppi</a>', page), path
+    assert 'aria-current="true">Gruppi' not in text(client.get("/calendario/"))
