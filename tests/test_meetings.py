@@ -75,7 +75,13 @@ def durl(document, tail=""):
     return f"/gruppi/{document.group.slug}/documenti/{document.id}{tail}"
 
 
-def schedule(
+def schedule(group, by, **details):
+    """One meeting, through the service (the lead's right to a series is not the point)."""
+    (meeting,) = series(group, by, **details)
+    return meeting
+
+
+def series(
     group,
     by,
     *,
@@ -85,24 +91,26 @@ def schedule(
     invited=(),
     joint=False,
     place="Sala 3",
+    pattern=None,
+    count=None,
 ):
-    """One meeting, through the service (the lead's right to a series is not the point)."""
-    end = start.replace(hour=start.hour + hours)
-    (meeting,) = meetings.schedule_meetings(
+    """The meetings of a series (one, without a ``pattern``), through the service."""
+    return meetings.schedule_meetings(
         True,
         group,
         meetings.Schedule(
             title=title,
             starts_local=start,
-            ends_local=end,
+            ends_local=start + timedelta(hours=hours),
             place=place,
             online_url="",
             is_joint=joint,
             invited_ids=tuple(user.id for user in invited),
+            pattern=pattern,
+            count=count,
         ),
         by=by,
     )
-    return meeting
 
 
 @pytest.fixture
@@ -236,10 +244,10 @@ def test_a_lead_schedules_a_second_tuesday_series_across_the_clock_change(client
         ),
     )
     assert response.status_code == 303, plain(response)
-    series = db.session.scalar(db.select(MeetingSeries))
-    assert series.rule == "FREQ=MONTHLY;BYDAY=2TU;COUNT=6"
+    stored = db.session.scalar(db.select(MeetingSeries))
+    assert stored.rule == "FREQ=MONTHLY;BYDAY=2TU;COUNT=6"
     found = list(db.session.scalars(db.select(Meeting).order_by(Meeting.starts_at)))
-    assert len(found) == 6 and {m.series_id for m in found} == {series.id}
+    assert len(found) == 6 and {m.series_id for m in found} == {stored.id}
     local = [m.starts_at.astimezone(ROME) for m in found]
     assert [d.date() for d in local] == [
         date(2030, 1, 8),
@@ -311,23 +319,16 @@ def test_the_create_form_as_an_htmx_fragment(client, auth, team):
 
 
 def test_moving_one_meeting_of_a_series_tells_the_invited(client, auth, team):
-    series = meetings.schedule_meetings(
-        True,
+    held = series(
         team["group"],
-        meetings.Schedule(
-            title="AMA",
-            starts_local=datetime(2030, 1, 8, 18, 0),
-            ends_local=datetime(2030, 1, 8, 20, 0),
-            place="Sala 3",
-            online_url="",
-            is_joint=False,
-            invited_ids=(team["lead"].id, team["anna"].id),
-            pattern=meetings.recurrence.Pattern.MONTHLY_WEEKDAY,
-            count=3,
-        ),
-        by=team["lead"],
+        team["lead"],
+        title="AMA",
+        start=datetime(2030, 1, 8, 18, 0),
+        invited=(team["lead"], team["anna"]),
+        pattern=meetings.recurrence.Pattern.MONTHLY_WEEKDAY,
+        count=3,
     )
-    second = series[1]
+    second = held[1]
     sign_in(auth, team["lead"])
     page = text(client.get(murl(second, "/modifica")))
     assert "le modifiche valgono solo per questo incontro" in page
@@ -350,7 +351,7 @@ def test_moving_one_meeting_of_a_series_tells_the_invited(client, auth, team):
     assert second.starts_at == datetime(2030, 2, 13, 17, 30, tzinfo=UTC)
     assert second.occurrence_local == datetime(2030, 2, 12, 18, 0)
     # The others keep their day and time.
-    for other in (series[0], series[2]):
+    for other in (held[0], held[2]):
         db.session.refresh(other)
         assert not other.moved and other.starts_at.astimezone(ROME).hour == 18
     assert "spostato" in text(client.get(murl(second)))
@@ -1321,21 +1322,15 @@ def test_items_are_removed_by_whoever_added_them_or_a_lead(client, auth, team, m
 
 
 def test_an_item_not_reached_is_carried_to_the_next_meeting_of_the_series(client, auth, team):
-    first, second = meetings.schedule_meetings(
-        True,
+    first, second = series(
         team["group"],
-        meetings.Schedule(
-            title="AMA",
-            starts_local=datetime(2030, 1, 8, 18, 0),
-            ends_local=datetime(2030, 1, 8, 20, 0),
-            place="",
-            online_url="",
-            is_joint=False,
-            invited_ids=(team["lead"].id, team["anna"].id),
-            pattern=meetings.recurrence.Pattern.MONTHLY_WEEKDAY,
-            count=2,
-        ),
-        by=team["lead"],
+        team["lead"],
+        title="AMA",
+        start=datetime(2030, 1, 8, 18, 0),
+        place="",
+        invited=(team["lead"], team["anna"]),
+        pattern=meetings.recurrence.Pattern.MONTHLY_WEEKDAY,
+        count=2,
     )
     # A single meeting of the group in between is not the series' next one.
     schedule(team["group"], team["lead"], start=datetime(2030, 1, 20, 10, 0))

@@ -9,7 +9,16 @@ import icalendar
 import pytest
 
 from tests.support import plain, text
-from tests.test_meetings import JANUARY, add_items, meeting, murl, schedule, sign_in, team
+from tests.test_meetings import (
+    JANUARY,
+    add_items,
+    meeting,
+    murl,
+    schedule,
+    series,
+    sign_in,
+    team,
+)
 from workspace.extensions import db
 from workspace.meetings import service as meetings
 from workspace.meetings.models import AgendaItem, Meeting
@@ -102,21 +111,15 @@ def test_a_meeting_inside_the_spring_clock_change_is_refused(client, auth, team)
 
 
 def test_a_series_crossing_the_clock_change_never_ends_before_it_starts(team):
-    meetings_ = meetings.schedule_meetings(
-        True,
+    meetings_ = series(
         team["group"],
-        meetings.Schedule(
-            title="Di notte",
-            starts_local=datetime(2030, 3, 24, 2, 0),
-            ends_local=datetime(2030, 3, 24, 3, 0),
-            place="",
-            online_url="",
-            is_joint=False,
-            invited_ids=(team["lead"].id,),
-            pattern=meetings.recurrence.Pattern.WEEKLY,
-            count=3,
-        ),
-        by=team["lead"],
+        team["lead"],
+        title="Di notte",
+        start=datetime(2030, 3, 24, 2, 0),
+        hours=1,
+        invited=(team["lead"],),
+        pattern=meetings.recurrence.Pattern.WEEKLY,
+        count=3,
     )
     assert all(m.ends_at > m.starts_at for m in meetings_)
 
@@ -182,3 +185,24 @@ def test_approved_minutes_are_not_changed_by_carrying_items(client, auth, team, 
     client.post(murl(meeting, f"/punti/{item.id}/rinvia"))
     db.session.refresh(item)
     assert item.carried_to_id is None
+
+
+def test_someone_who_left_the_group_is_told_nothing_more_nor_given_tasks(
+    client, auth, team, meeting
+):
+    from workspace.groups.models import Membership
+    from workspace.notifications.models import Notification
+
+    other = schedule(team["group"], team["lead"], invited=(team["lead"], team["bruno"]))
+    Membership.query.filter_by(group_id=team["group"].id, user_id=team["bruno"].id).delete()
+    db.session.commit()
+    meetings.cancel(meeting, reason="Sciopero", by=team["lead"])
+    told = {n.user_id for n in Notification.query.filter(Notification.source.like("meeting-c%"))}
+    assert team["anna"].id in told and team["bruno"].id not in told
+    assert team["bruno"] not in meetings.audience(meeting)
+    sign_in(auth, team["lead"])
+    response = client.post(
+        murl(other, "/azioni"), data={"title": "Chiamare", "owner": str(team["bruno"].id)}
+    )
+    assert response.status_code == 422
+    assert "Scegli una persona invitata all'incontro." in plain(response)

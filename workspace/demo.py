@@ -277,12 +277,6 @@ def _person(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def _members(group: Group) -> list[int]:
-    return list(
-        db.session.scalars(select(Membership.user_id).where(Membership.group_id == group.id))
-    )
-
-
 def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> bool:
     """A few meetings around today: the AMA group's monthly series (every second Tuesday),
     a past meeting of the guidelines group with its minutes in view, a joint meeting of the
@@ -296,7 +290,7 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
     today = today or datetime.now(ROME).date()
 
     def schedule(group, by, title, day, start, end, place, *, joint=False, extra=(), **repeat):
-        invited = tuple(dict.fromkeys([*_members(group), *(p.id for p in extra)]))
+        invited = tuple(dict.fromkeys([*meetings.group_members_ids(group), *(p.id for p in extra)]))
         return meetings.schedule_meetings(
             True,
             group,

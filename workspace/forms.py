@@ -4,6 +4,7 @@ to read a number from a request."""
 import re
 
 from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -31,3 +32,15 @@ def parse_number(raw: str | None) -> int | None:
     if raw is None or not _NUMBER.fullmatch(raw):
         return None
     return int(raw)
+
+
+class NumberField(IntegerField):
+    """An IntegerField that reads only what ``parse_number`` reads; empty is no value."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] == "":
+            self.data = None
+            return
+        self.data = parse_number(valuelist[0])
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid integer value."))

@@ -6,6 +6,10 @@ so that caches keep the two apart. The page template includes the same partial, 
 carries the pending flash messages out of band into the page's alert area.
 """
 
+import re
+import unicodedata
+from urllib.parse import quote
+
 from flask import make_response, redirect, render_template, request, session
 
 
@@ -53,4 +57,35 @@ def see_other(location: str):
     else:
         response = redirect(location, code=303)
     response.vary.add("HX-Request")
+    return response
+
+
+def ascii_name(filename: str) -> str:
+    """A file name in ASCII letters, digits, dots and dashes (accents and other letters
+    dropped): what a header's plain ``filename`` can carry."""
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9.]+", "-", folded).strip("-")
+
+
+def content_disposition(filename: str, *, inline: bool = False, ascii_fallback=None) -> str:
+    """``attachment`` (or ``inline``) with the file name, whatever its letters (RFC 6266).
+
+    A header is Latin-1: a name with other letters ("guida-łodz", "guida-中文") goes in
+    ``filename*`` as percent-encoded UTF-8, which every current browser reads, after an ASCII
+    ``filename`` for the rest: ``ascii_fallback``, or the name folded to ASCII.
+    """
+    kind = "inline" if inline else "attachment"
+    if filename.isascii():
+        return f'{kind}; filename="{filename}"'
+    fallback = ascii_fallback or ascii_name(filename) or "file"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def download(body: bytes, mimetype: str, filename: str, *, inline=False, ascii_fallback=None):
+    """A file to save (or, ``inline``, to open): the body with its type and its name."""
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = content_disposition(
+        filename, inline=inline, ascii_fallback=ascii_fallback
+    )
     return response

@@ -1,21 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from workspace.forms import MAX_NUMBER, max_length, parse_number, required
-
-
-class NumberField(IntegerField):
-    """An IntegerField that reads only what ``parse_number`` reads; empty is no value."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0] == "":
-            self.data = None
-            return
-        self.data = parse_number(valuelist[0])
-        if self.data is None:
-            raise ValueError(self.gettext("Not a valid integer value."))
+from workspace.forms import MAX_NUMBER, NumberField, max_length, required
 
 
 class DocumentForm(FlaskForm):

@@ -2,9 +2,8 @@
 
 import re
 import secrets
-import unicodedata
 from datetime import date, datetime, time, timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,23 +26,18 @@ from wtforms.validators import ValidationError
 from workspace.database import get_or_404
 from workspace.discussions import service as discussions
 from workspace.documents import owners, service
-from workspace.documents.forms import (
-    MAX_NUMBER,
-    ApprovalForm,
-    DocumentForm,
-    EditForm,
-    NewDocumentForm,
-    parse_number,
-)
+from workspace.documents.forms import ApprovalForm, DocumentForm, EditForm, NewDocumentForm
 from workspace.documents.models import Document
 from workspace.extensions import csrf, db
+from workspace.forms import MAX_NUMBER, parse_number
 from workspace.groups.access import GroupAccess, load_group_or_404
 from workspace.i18n import ROME
 from workspace.people.display import person_text
-from workspace.rendering import render, see_other
+from workspace.rendering import ascii_name, download, render, see_other
 from workspace.revisions import service as revisions
 from workspace.revisions.models import Revision
 from workspace.texts.diff import diff
+from workspace.texts.docx import MIMETYPE as DOCX
 
 bp = Blueprint("documents", __name__, url_prefix="/gruppi/<slug>/documenti")
 
@@ -737,33 +731,14 @@ def review(slug: str, document_id: int):
     )
 
 
-def _download_name(document: Document, number: int, extension: str) -> str:
+def _download(document: Document, number: int, extension: str, body: bytes, mimetype: str):
+    """The revision as a file named after the document: "linee-guida-v14.docx"."""
     from workspace.texts.markdown import slugify
 
-    return f"{slugify(document.title) or 'documento'}-v{number}.{extension}"
-
-
-def _content_disposition(filename: str) -> str:
-    """``attachment`` with the file name, whatever its letters (RFC 6266).
-
-    A header is Latin-1: a name with other letters ("guida-łodz", "guida-中文") goes in
-    ``filename*`` as percent-encoded UTF-8, which every current browser reads, after an ASCII
-    ``filename`` (accents and other letters dropped) for the rest.
-    """
-    if filename.isascii():
-        return f'attachment; filename="{filename}"'
-    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9.]+", "-", folded).strip("-")
-    if re.match(r"v\d+\.", fallback):  # nothing of the title was left
-        fallback = "documento-" + fallback
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _attachment(body: bytes, mimetype: str, filename: str):
-    response = make_response(body)
-    response.mimetype = mimetype
-    response.headers["Content-Disposition"] = _content_disposition(filename)
-    return response
+    name = f"{slugify(document.title) or 'documento'}-v{number}.{extension}"
+    # When nothing of the title is ASCII ("中文"), "documento" stands in for it.
+    fallback = f"{ascii_name(slugify(document.title)) or 'documento'}-v{number}.{extension}"
+    return download(body, mimetype, name, ascii_fallback=fallback)
 
 
 @bp.get("/<int:document_id>/versioni/<int:number>/scarica.md")
@@ -772,9 +747,7 @@ def download_markdown(slug: str, document_id: int, number: int):
     access, document = load_document_or_404(slug, document_id)
     load_revision_or_404(document, number)
     text = revisions.text_at(document.text, number)
-    response = _attachment(
-        text.encode("utf-8"), "text/markdown", _download_name(document, number, "md")
-    )
+    response = _download(document, number, "md", text.encode("utf-8"), "text/markdown")
     response.charset = "utf-8"
     return response
 
@@ -784,11 +757,7 @@ def download_markdown(slug: str, document_id: int, number: int):
 def download_docx(slug: str, document_id: int, number: int):
     access, document = load_document_or_404(slug, document_id)
     revision = load_revision_or_404(document, number)
-    return _attachment(
-        service.as_docx(document, revision),
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _download_name(document, number, "docx"),
-    )
+    return _download(document, number, "docx", service.as_docx(document, revision), DOCX)
 
 
 @bp.get("/<int:document_id>/versioni/<int:number>/stampa")

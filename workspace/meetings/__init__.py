@@ -83,7 +83,9 @@ def _document_notes(document) -> list[dict]:
 
     notes = []
     if document.kind == service.MINUTES:
-        meeting = service.meeting_of_minutes(document)
+        from flask_login import current_user
+
+        meeting, _access = _minutes_of(document, current_user)
         url = url_for("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id)
         if meeting.minutes_status == MinutesStatus.APPROVED:
             text = _("Verbale approvato (versione %(n)d).", n=meeting.approved_revision or 0)

@@ -10,8 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, StopValidation
 
-from workspace.documents.forms import NumberField
-from workspace.forms import max_length, parse_number, required
+from workspace.forms import NumberField, max_length, parse_number, required
 from workspace.invitations.forms import MultiCheckboxField
 from workspace.meetings.recurrence import MAX_OCCURRENCES, Pattern
 

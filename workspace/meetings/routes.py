@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -38,8 +38,9 @@ from workspace.meetings.models import (
 )
 from workspace.meetings.recurrence import Pattern
 from workspace.people.display import person_text
-from workspace.rendering import is_htmx, render, see_other
+from workspace.rendering import download, is_htmx, render, see_other
 from workspace.revisions import service as revisions
+from workspace.texts.docx import MIMETYPE as DOCX
 from workspace.texts.docx import markdown_to_docx
 
 bp = Blueprint("meetings", __name__, url_prefix="/gruppi/<slug>")
@@ -58,10 +59,8 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(ROME).replace(tzinfo=None)
 
 
-def _person_choices(meeting: Meeting, *, empty: str | None):
-    people = sorted((p.user for p in meeting.participants), key=lambda u: u.name.casefold())
-    choices = [("", empty)] if empty is not None else []
-    return choices + [(user.id, person_text(user)) for user in people]
+def _person_choices(meeting: Meeting):
+    return [(user.id, person_text(user)) for user in service.audience(meeting)]
 
 
 def _item_choices(meeting: Meeting, *, empty: str | None):
@@ -75,15 +74,18 @@ def _item_choices(meeting: Meeting, *, empty: str | None):
 def _forms(access: MeetingAccess, **given) -> dict:
     """Every form of the meeting page; those given keep what was typed and their errors."""
     meeting = access.meeting
+    people = _person_choices(meeting)
     agenda = given.get("agenda_form") or AgendaItemForm(formdata=None)
-    agenda.owner.choices = _person_choices(meeting, empty=_("Nessuno in particolare"))
+    agenda.owner.choices = [("", _("Nessuno in particolare")), *people]
     decision = given.get("decision_form") or DecisionForm(formdata=None)
     decision.item.choices = _item_choices(meeting, empty=None)
+    # An external participant does not see the group's documents (the form leaves them out).
+    group_documents = [] if access.guest_only else documents.documents_of(meeting.group)
     decision.document.choices = [("", _("Nessun documento"))] + [
-        (document.id, document.title) for document in documents.documents_of(meeting.group)
+        (document.id, document.title) for document in group_documents
     ]
     action = given.get("action_form") or ActionForm(formdata=None)
-    action.owner.choices = _person_choices(meeting, empty=_("Scegli…"))
+    action.owner.choices = [("", _("Scegli…")), *people]
     action.item.choices = _item_choices(meeting, empty=_("Nessuno"))
     approve = given.get("approve_form") or ApproveMinutesForm(formdata=None)
     approve.at_meeting.choices = [
@@ -164,6 +166,35 @@ def _refused(access: MeetingAccess, part: str, error: service.MeetingError, form
     return see_other(
         url_for("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id) + f"#{part}"
     )
+
+
+def _part_of(access: MeetingAccess, model, object_id: int):
+    """An agenda item, guest or decision of this meeting; 404 for one of another meeting."""
+    found = get_or_404(model, object_id)
+    if found.meeting_id != access.meeting.id:
+        abort(404)
+    return found
+
+
+def _change(access: MeetingAccess, part: str, change, message: str | None = None):
+    """A change that takes no form: done, or refused with the rule's message."""
+    try:
+        change()
+    except service.MeetingError as error:
+        return _refused(access, part, error)
+    return _done(access, part, message)
+
+
+def _submit(access: MeetingAccess, part: str, name: str, form, change, message: str):
+    """A form of the meeting page (``name`` in its context): the messages next to its fields
+    with what was typed, or the change made and the region again."""
+    if not form.validate_on_submit():
+        return _page(access, part, status=422, **{name: form})
+    try:
+        change(form)
+    except service.MeetingError as error:
+        return _refused(access, part, error, form, name)
+    return _done(access, part, message)
 
 
 # Listing and scheduling
@@ -305,66 +336,55 @@ def cancel(slug: str, meeting_id: int):
 # Agenda
 
 
-def _load_item(access: MeetingAccess, item_id: int) -> AgendaItem:
-    item = get_or_404(AgendaItem, item_id)
-    if item.meeting_id != access.meeting.id:
-        abort(404)
-    return item
-
-
 @bp.post("/incontri/<int:meeting_id>/punti")
 @login_required
 def add_item(slug: str, meeting_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    form = AgendaItemForm()
-    form.owner.choices = _person_choices(access.meeting, empty="")
-    if not form.validate_on_submit():
-        return _page(access, "agenda", status=422, agenda_form=form)
-    try:
-        service.add_item(
+    return _submit(
+        access,
+        "agenda",
+        "agenda_form",
+        AgendaItemForm(),
+        lambda form: service.add_item(
             access.meeting,
             title=form.title.data,
             owner_id=form.owner.data,
             duration=form.duration.data,
             by=current_user,
-        )
-    except service.MeetingError as error:
-        return _refused(access, "agenda", error, form, "agenda_form")
-    return _done(access, "agenda", _("Punto aggiunto all'ordine del giorno."))
+        ),
+        _("Punto aggiunto all'ordine del giorno."),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/punti/<int:item_id>/sposta")
 @login_required
 def move_item(slug: str, meeting_id: int, item_id: int):
     access = load_meeting_or_404(slug, meeting_id, manage=True)
-    item = _load_item(access, item_id)
+    item = _part_of(access, AgendaItem, item_id)
     direction = -1 if request.form.get("verso") == "su" else 1
-    try:
-        service.move_item(access.meeting, item, direction)
-    except service.MeetingError as error:
-        return _refused(access, "agenda", error)
-    return _done(access, "agenda")
+    return _change(access, "agenda", lambda: service.move_item(access.meeting, item, direction))
 
 
 @bp.post("/incontri/<int:meeting_id>/punti/<int:item_id>/elimina")
 @login_required
 def remove_item(slug: str, meeting_id: int, item_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    item = _load_item(access, item_id)
+    item = _part_of(access, AgendaItem, item_id)
     if not (access.can_manage or item.added_by_id == current_user.id):
         abort(403)
-    try:
-        service.remove_item(access.meeting, item)
-    except service.MeetingError as error:
-        return _refused(access, "agenda", error)
-    return _done(access, "agenda", _("Punto tolto dall'ordine del giorno."))
+    return _change(
+        access,
+        "agenda",
+        lambda: service.remove_item(access.meeting, item),
+        _("Punto tolto dall'ordine del giorno."),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/punti/<int:item_id>/rinvia")
 @login_required
 def carry_over(slug: str, meeting_id: int, item_id: int):
     access = load_meeting_or_404(slug, meeting_id, manage=True)
-    item = _load_item(access, item_id)
+    item = _part_of(access, AgendaItem, item_id)
     try:
         target = service.carry_over(access.meeting, item, by=current_user)
     except service.MeetingError as error:
@@ -391,39 +411,41 @@ def attendance(slug: str, meeting_id: int):
         value = request.form.get(f"presenza-{participant.id}")
         if value in {status.value for status in Attendance}:
             choices[participant.id] = Attendance(value)
-    try:
-        service.set_attendance(access.meeting, choices)
-    except service.MeetingError as error:
-        return _refused(access, "attendance", error)
-    return _done(access, "attendance", _("Presenze registrate."))
+    return _change(
+        access,
+        "attendance",
+        lambda: service.set_attendance(access.meeting, choices),
+        _("Presenze registrate."),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/ospiti")
 @login_required
 def add_guest(slug: str, meeting_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    form = GuestForm()
-    if not form.validate_on_submit():
-        return _page(access, "attendance", status=422, guest_form=form)
-    try:
-        service.add_guest(access.meeting, name=form.name.data, organisation=form.organisation.data)
-    except service.MeetingError as error:
-        return _refused(access, "attendance", error, form, "guest_form")
-    return _done(access, "attendance", _("Ospite aggiunto ai presenti."))
+    return _submit(
+        access,
+        "attendance",
+        "guest_form",
+        GuestForm(),
+        lambda form: service.add_guest(
+            access.meeting, name=form.name.data, organisation=form.organisation.data
+        ),
+        _("Ospite aggiunto ai presenti."),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/ospiti/<int:guest_id>/elimina")
 @login_required
 def remove_guest(slug: str, meeting_id: int, guest_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    guest = get_or_404(Guest, guest_id)
-    if guest.meeting_id != access.meeting.id:
-        abort(404)
-    try:
-        service.remove_guest(access.meeting, guest)
-    except service.MeetingError as error:
-        return _refused(access, "attendance", error)
-    return _done(access, "attendance", _("Ospite tolto dai presenti."))
+    guest = _part_of(access, Guest, guest_id)
+    return _change(
+        access,
+        "attendance",
+        lambda: service.remove_guest(access.meeting, guest),
+        _("Ospite tolto dai presenti."),
+    )
 
 
 # Minutes
@@ -476,14 +498,14 @@ def approve_minutes(slug: str, meeting_id: int):
 @login_required
 def comment_minutes(slug: str, meeting_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    form = CommentForm()
-    if not form.validate_on_submit():
-        return _page(access, "minutes", status=422, comment_form=form)
-    try:
-        service.add_comment(access.meeting, body=form.body.data, by=current_user)
-    except service.MeetingError as error:
-        return _refused(access, "minutes", error, form, "comment_form")
-    return _done(access, "minutes", _("Commento aggiunto."))
+    return _submit(
+        access,
+        "minutes",
+        "comment_form",
+        CommentForm(),
+        lambda form: service.add_comment(access.meeting, body=form.body.data, by=current_user),
+        _("Commento aggiunto."),
+    )
 
 
 def _record_or_404(access: MeetingAccess) -> service.Record:
@@ -520,11 +542,9 @@ def download_minutes(slug: str, meeting_id: int):
         title=service.minutes_title(access.meeting),
         subtitle=service.record_subtitle(record),
     )
-    response = make_response(body)
-    response.mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    filename = f"verbale-{access.meeting.starts_at.astimezone(ROME):%Y-%m-%d}.docx"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(
+        body, DOCX, f"verbale-{access.meeting.starts_at.astimezone(ROME):%Y-%m-%d}.docx"
+    )
 
 
 # Decisions
@@ -534,11 +554,12 @@ def download_minutes(slug: str, meeting_id: int):
 @login_required
 def add_decision(slug: str, meeting_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        return _page(access, "decisions", status=422, decision_form=form)
-    try:
-        service.add_decision(
+    return _submit(
+        access,
+        "decisions",
+        "decision_form",
+        DecisionForm(),
+        lambda form: service.add_decision(
             access.meeting,
             item_id=form.item.data,
             text=form.text.data,
@@ -546,26 +567,24 @@ def add_decision(slug: str, meeting_id: int):
             document_id=None if access.guest_only else form.document.data,
             revision_number=None if access.guest_only else form.revision.data,
             by=current_user,
-        )
-    except service.MeetingError as error:
-        return _refused(access, "decisions", error, form, "decision_form")
-    return _done(access, "decisions", _("Decisione registrata."))
+        ),
+        _("Decisione registrata."),
+    )
 
 
 @bp.post("/incontri/<int:meeting_id>/decisioni/<int:decision_id>/elimina")
 @login_required
 def remove_decision(slug: str, meeting_id: int, decision_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    decision = get_or_404(Decision, decision_id)
-    if decision.meeting_id != access.meeting.id:
-        abort(404)
+    decision = _part_of(access, Decision, decision_id)
     if not (access.can_manage or decision.created_by_id == current_user.id):
         abort(403)
-    try:
-        service.remove_decision(access.meeting, decision)
-    except service.MeetingError as error:
-        return _refused(access, "decisions", error)
-    return _done(access, "decisions", _("Decisione eliminata."))
+    return _change(
+        access,
+        "decisions",
+        lambda: service.remove_decision(access.meeting, decision),
+        _("Decisione eliminata."),
+    )
 
 
 # Actions
@@ -575,21 +594,21 @@ def remove_decision(slug: str, meeting_id: int, decision_id: int):
 @login_required
 def add_action(slug: str, meeting_id: int):
     access = load_meeting_or_404(slug, meeting_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return _page(access, "actions", status=422, action_form=form)
-    try:
-        service.assign_action(
+    return _submit(
+        access,
+        "actions",
+        "action_form",
+        ActionForm(),
+        lambda form: service.assign_action(
             access.meeting,
             title=form.title.data,
             owner_id=form.owner.data,
             due_on=form.due_on.data,
             item_id=form.item.data,
             by=current_user,
-        )
-    except service.MeetingError as error:
-        return _refused(access, "actions", error, form, "action_form")
-    return _done(access, "actions", _("Compito assegnato: il responsabile è stato avvisato."))
+        ),
+        _("Compito assegnato: il responsabile è stato avvisato."),
+    )
 
 
 def _load_action(slug: str, action_id: int) -> tuple[MeetingAccess, ActionItem]:
@@ -665,12 +684,10 @@ def _event(meeting: Meeting) -> calendar.CalendarEvent:
     )
 
 
-def ics_response(meetings: list[Meeting], *, name: str, filename: str):
+def ics_response(meetings: list[Meeting], *, name: str, filename: str, inline: bool = False):
     body = calendar.build([_event(m) for m in meetings], name=name, stamp=utcnow())
-    response = make_response(body)
-    response.mimetype = "text/calendar"
+    response = download(body, "text/calendar", filename, inline=inline)
     response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -733,8 +750,9 @@ def feed(token: str):
     user = service.user_of_feed(token)
     if user is None:
         abort(404)
-    response = ics_response(
-        service.feed_meetings(user), name=_("Tavolo: i miei incontri"), filename="tavolo.ics"
+    return ics_response(
+        service.feed_meetings(user),
+        name=_("Tavolo: i miei incontri"),
+        filename="tavolo.ics",
+        inline=True,
     )
-    response.headers["Content-Disposition"] = 'inline; filename="tavolo.ics"'
-    return response

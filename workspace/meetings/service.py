@@ -75,6 +75,63 @@ def _check_open(meeting: Meeting) -> None:
         raise MeetingError(_locked_message(meeting))
 
 
+def _when(meeting: Meeting) -> str:
+    return format_datetime(meeting.starts_at, "d MMMM y, HH:mm")
+
+
+def _meeting_url(meeting: Meeting, anchor: str = "") -> str:
+    return _url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id) + anchor
+
+
+def _may_see(meeting: Meeting, user_ids) -> set[int]:
+    """Those of ``user_ids`` who may see the meeting now, as meetings.access decides: the
+    group's members and coordinators, and for a joint meeting its invited external
+    participants. An invitation alone is not enough: someone who left the group is still on
+    the record of who was invited, but is told nothing more and offered for nothing."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    members = db.session.scalars(
+        select(Membership.user_id).where(
+            Membership.group_id == meeting.group_id, Membership.user_id.in_(ids)
+        )
+    )
+    invited = {participant.user_id for participant in meeting.participants}
+    roles = db.session.execute(
+        select(Profile.user_id, Profile.role).where(
+            Profile.user_id.in_(ids), Profile.role.in_([Role.COORDINATOR, Role.EXTERNAL])
+        )
+    )
+    return set(members) | {
+        user_id
+        for user_id, role in roles
+        if role == Role.COORDINATOR or (meeting.is_joint and user_id in invited)
+    }
+
+
+def audience(meeting: Meeting) -> list[User]:
+    """The invited who may still see the meeting, by name: owners of items and actions are
+    chosen among them."""
+    allowed = _may_see(meeting, (p.user_id for p in meeting.participants))
+    people = [p.user for p in meeting.participants if p.user_id in allowed]
+    return sorted(people, key=lambda user: user.name.casefold())
+
+
+def _tell(meeting: Meeting, people, *, by: User, title: str, excerpt: str, source: str, url=None):
+    """Notify ``people`` (users or ids) about the meeting: only those who may see it."""
+    ids = {person if isinstance(person, int) else person.id for person in people}
+    notifications.notify(
+        _may_see(meeting, ids),
+        kind=Kind.MEETING,
+        actor=by,
+        group=meeting.group,
+        title=title,
+        excerpt=excerpt,
+        url=url or _meeting_url(meeting),
+        source=source,
+    )
+
+
 # Listing
 
 
@@ -268,18 +325,12 @@ def schedule_meetings(
         meetings.append(meeting)
     db.session.flush()
     first = meetings[0]
-    notifications.notify(
-        [user for user in invitees],
-        kind=Kind.MEETING,
-        actor=by,
-        group=group,
-        title=_(
-            "Sei invitato a «%(title)s» del %(when)s",
-            title=first.title,
-            when=format_datetime(first.starts_at, "d MMMM y, HH:mm"),
-        ),
+    _tell(
+        first,
+        invitees,
+        by=by,
+        title=_("Sei invitato a «%(title)s» del %(when)s", title=first.title, when=_when(first)),
         excerpt=first.place or first.online_url,
-        url=_url("meetings.show", slug=group.slug, meeting_id=first.id),
         source=f"meeting:{first.id}",
     )
     db.session.commit()
@@ -343,30 +394,27 @@ def update_meeting(meeting: Meeting, schedule: Schedule, *, by: User | None = No
 
 
 def _tell_about_changes(meeting: Meeting, *, by: User, moved: bool, newcomers: list[User]):
-    group = meeting.group
-    url = _url("meetings.show", slug=group.slug, meeting_id=meeting.id)
-    when = format_datetime(meeting.starts_at, "d MMMM y, HH:mm")
     where = meeting.place or meeting.online_url
     if moved:
         invited_before = {p.user_id for p in meeting.participants} - {u.id for u in newcomers}
-        notifications.notify(
+        _tell(
+            meeting,
             invited_before,
-            kind=Kind.MEETING,
-            actor=by,
-            group=group,
-            title=_("Cambiato: «%(title)s», ora il %(when)s", title=meeting.title, when=when),
+            by=by,
+            title=_(
+                "Cambiato: «%(title)s», ora il %(when)s", title=meeting.title, when=_when(meeting)
+            ),
             excerpt=where,
-            url=url,
             source=f"meeting-changed:{meeting.id}:{meeting.sequence}",
         )
-    notifications.notify(
+    _tell(
+        meeting,
         newcomers,
-        kind=Kind.MEETING,
-        actor=by,
-        group=group,
-        title=_("Sei invitato a «%(title)s» del %(when)s", title=meeting.title, when=when),
+        by=by,
+        title=_(
+            "Sei invitato a «%(title)s» del %(when)s", title=meeting.title, when=_when(meeting)
+        ),
         excerpt=where,
-        url=url,
         source=f"meeting:{meeting.id}",
     )
 
@@ -382,18 +430,12 @@ def cancel(meeting: Meeting, *, reason: str, by: User) -> None:
     meeting.cancelled_at = utcnow()
     meeting.cancel_reason = reason.strip()[:300]
     meeting.sequence += 1
-    notifications.notify(
-        [participant.user_id for participant in meeting.participants],
-        kind=Kind.MEETING,
-        actor=by,
-        group=meeting.group,
-        title=_(
-            "Annullato: «%(title)s» del %(when)s",
-            title=meeting.title,
-            when=format_datetime(meeting.starts_at, "d MMMM y, HH:mm"),
-        ),
+    _tell(
+        meeting,
+        (p.user_id for p in meeting.participants),
+        by=by,
+        title=_("Annullato: «%(title)s» del %(when)s", title=meeting.title, when=_when(meeting)),
         excerpt=meeting.cancel_reason,
-        url=_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id),
         source=f"meeting-cancelled:{meeting.id}",
     )
     db.session.commit()
@@ -439,7 +481,7 @@ def later_meetings(meeting: Meeting, *, limit: int = 12) -> list[Meeting]:
 def _participant_user(meeting: Meeting, user_id: int | None, field: str) -> int | None:
     if user_id is None:
         return None
-    if user_id not in {participant.user_id for participant in meeting.participants}:
+    if user_id not in {user.id for user in audience(meeting)}:
         raise MeetingError(_("Scegli una persona invitata all'incontro."), field)
     return user_id
 
@@ -643,11 +685,10 @@ def circulate(meeting: Meeting, *, by: User) -> None:
         raise MeetingError(_("Il verbale è già stato messo in visione."))
     meeting.minutes_status = MinutesStatus.CIRCULATED
     meeting.circulated_at = utcnow()
-    notifications.notify(
-        [participant.user_id for participant in meeting.participants],
-        kind=Kind.MEETING,
-        actor=by,
-        group=meeting.group,
+    _tell(
+        meeting,
+        (p.user_id for p in meeting.participants),
+        by=by,
         title=_(
             "Il verbale di «%(title)s» è in visione: commenti e correzioni", title=meeting.title
         ),
@@ -679,14 +720,12 @@ def approve_minutes(meeting: Meeting, *, by: User, at_meeting: Meeting | None) -
     meeting.approved_by_id = by.id
     meeting.approved_at_meeting_id = at_meeting.id if at_meeting else None
     meeting.approved_revision = meeting.minutes.text.head
-    notifications.notify(
-        [participant.user_id for participant in meeting.participants],
-        kind=Kind.MEETING,
-        actor=by,
-        group=meeting.group,
+    _tell(
+        meeting,
+        (p.user_id for p in meeting.participants),
+        by=by,
         title=_("Verbale approvato: «%(title)s»", title=meeting.title),
         excerpt=minutes_title(meeting),
-        url=_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id),
         source=f"minutes-approved:{meeting.id}",
     )
     db.session.commit()
@@ -808,15 +847,13 @@ def assign_action(
     )
     db.session.add(action)
     db.session.flush()
-    notifications.notify(
+    _tell(
+        meeting,
         [owner_id],
-        kind=Kind.MEETING,
-        actor=by,
-        group=meeting.group,
+        by=by,
         title=_("Ti è stato assegnato un compito: «%(title)s»", title=action.title),
         excerpt=_("Dall'incontro «%(title)s»", title=meeting.title),
-        url=_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id)
-        + f"#azione-{action.id}",
+        url=_meeting_url(meeting, f"#azione-{action.id}"),
         source=f"action:{action.id}",
     )
     db.session.commit()
@@ -1185,16 +1222,15 @@ def add_comment(meeting: Meeting, *, body: str, by: User) -> MinutesComment:
     recipients = set(db.session.scalars(leads))
     if meeting.created_by_id is not None:
         recipients.add(meeting.created_by_id)
-    notifications.notify(
+    _tell(
+        meeting,
         recipients,
-        kind=Kind.MEETING,
-        actor=by,
-        group=meeting.group,
+        by=by,
         title=_(
             "%(name)s ha commentato il verbale di «%(title)s»", name=by.name, title=meeting.title
         ),
         excerpt=body,
-        url=_url("meetings.show", slug=meeting.group.slug, meeting_id=meeting.id) + "#minutes",
+        url=_meeting_url(meeting, "#minutes"),
         source=f"minutes-comment:{comment.id}",
     )
     db.session.commit()

@@ -60,6 +60,9 @@ _AFTER_SHADING = ("w:tabs", "w:spacing", "w:ind", "w:contextualSpacing", "w:jc",
 _AFTER_BORDER = ("w:shd", *_AFTER_SHADING)
 
 
+MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 def markdown_to_docx(
     text: str, *, title: str, subtitle: str = "", language: str = LANGUAGE
 ) -> bytes:
