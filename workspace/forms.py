@@ -4,8 +4,8 @@ to read a number from a request."""
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import DateField, IntegerField
+from wtforms.validators import DataRequired, Email, Length, StopValidation
 
 
 def required():
@@ -44,3 +44,34 @@ class NumberField(IntegerField):
         self.data = parse_number(valuelist[0])
         if self.data is None:
             raise ValueError(self.gettext("Not a valid integer value."))
+
+
+class Readable:
+    """A value that could not be read gets one message in Italian (WTForms' own are English
+    or ungrammatical), and the range checks, which would only add a second one, are skipped."""
+
+    unreadable = None  # each field says what it expected
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None  # no value: for InputRequired or Optional to judge
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(self.unreadable)) from error
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class DayField(Readable, DateField):
+    """ISO, as a date input sends it, or day/month/year, as people type it where a browser
+    shows a plain text box (and as the message suggests)."""
+
+    unreadable = _l("Indica una data valida, per esempio 14/01/2030.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
+        super().__init__(*args, **kwargs)

@@ -2,15 +2,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional, StopValidation
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
-from workspace.forms import NumberField, max_length, parse_number, required
+from workspace.forms import DayField, NumberField, Readable, max_length, parse_number, required
 from workspace.invitations.forms import MultiCheckboxField
 from workspace.meetings.recurrence import MAX_OCCURRENCES, Pattern
 
@@ -25,42 +24,11 @@ def optional_id(value):
     return parse_number(str(value))
 
 
-class _Readable:
-    """A value that could not be read gets one message in Italian (WTForms' own are English
-    or ungrammatical), and the range checks, which would only add a second one, are skipped."""
-
-    unreadable = None  # each field says what it expected
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None  # no value: for InputRequired or Optional to judge
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(self.unreadable)) from error
-
-    def pre_validate(self, form):
-        if self.process_errors:
-            raise StopValidation()
-
-
-class DayField(_Readable, DateField):
-    """ISO, as a date input sends it, or day/month/year, as people type it where a browser
-    shows a plain text box (and as the message suggests)."""
-
-    unreadable = _l("Indica una data valida, per esempio 14/01/2030.")
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-
-class HourField(_Readable, TimeField):
+class HourField(Readable, TimeField):
     unreadable = _l("Indica un'ora valida, per esempio 17:30.")
 
 
-class WholeNumberField(_Readable, NumberField):
+class WholeNumberField(Readable, NumberField):
     unreadable = _l("Scrivi un numero intero, per esempio 12.")
 
 
