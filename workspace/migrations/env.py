@@ -54,6 +54,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Tables a backend keeps beside the models (SQLite's FTS5 search table) are not the
+    models' business: autogenerate must neither drop nor create them."""
+    from workspace.search.backends import include_name as search_include_name
+
+    return search_include_name(name, type_, parent_names)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -99,6 +107,7 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         conf_args.setdefault("render_item", render_item)
+        conf_args.setdefault("include_name", include_name)
         conf_args.setdefault("compare_type", True)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
