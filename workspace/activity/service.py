@@ -1,0 +1,283 @@
+"""The rules of activity: recording an event, who sees which, the feed, what is new.
+
+Services call the ``record_*`` functions inside their own transaction, right where the change
+happens; nothing here commits except ``visit`` (a page view of a group) and the weekly mail,
+which runs outside any request. The feed is read newest first and paginated by key (the
+event's id), so the hundredth page costs what the first does.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import url_for
+from sqlalchemy import and_, false, func, literal, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from workspace.accounts.models import User
+from workspace.activity.models import Event, EventKind, GroupVisit
+from workspace.clock import utcnow
+from workspace.extensions import db
+from workspace.groups.models import Group, Membership
+from workspace.people.access import is_coordinator, is_external
+
+PAGE_SIZE = 30
+TITLE_LENGTH = 300
+SUMMARY_LENGTH = 300
+# Moving around a group within this time is one visit: what was new stays marked as new.
+VISIT_GAP = timedelta(minutes=30)
+
+
+def _shorten(value: str | None, limit: int) -> str:
+    value = " ".join((value or "").split())
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
+
+
+# -- Recording ----------------------------------------------------------------------------------
+
+
+def record(
+    kind: EventKind,
+    *,
+    group: Group | int,
+    actor: User | None,
+    title: str = "",
+    summary: str = "",
+    **keys,
+) -> Event:
+    """Add one event to the caller's transaction. ``keys``: document_id, revision_number,
+    thread_id, message_number, meeting_id, action_id, subject_id, size_change."""
+    profile = getattr(actor, "profile", None) if actor is not None else None
+    event = Event(
+        kind=str(kind),
+        group_id=group if isinstance(group, int) else group.id,
+        actor_id=actor.id if actor is not None else None,
+        service_id=getattr(profile, "service_id", None),
+        title=_shorten(title, TITLE_LENGTH),
+        summary=_shorten(summary, SUMMARY_LENGTH),
+        created_at=utcnow(),
+        **keys,
+    )
+    db.session.add(event)
+    return event
+
+
+def record_revision(document, revision, *, actor: User) -> Event:
+    """A saved revision of a document or of a meeting's minutes (told apart by the kind)."""
+    from workspace.meetings.models import Meeting
+
+    keys = {
+        "document_id": document.id,
+        "revision_number": revision.number,
+        "size_change": revision.size_change,
+    }
+    title = document.title
+    if document.kind == "minutes":
+        meeting = db.session.scalar(
+            select(Meeting).where(Meeting.minutes_document_id == document.id)
+        )
+        if meeting is not None:
+            keys["meeting_id"] = meeting.id
+            title = meeting.title  # as every other event of the meeting
+        kind = EventKind.MINUTES_EDITED
+    elif revision.restored_from:
+        kind = EventKind.REVISION_RESTORED
+    else:
+        kind = EventKind.REVISION_SAVED
+    return record(
+        kind,
+        group=document.group_id,
+        actor=actor,
+        title=title,
+        summary=revision.summary,
+        **keys,
+    )
+
+
+def retell(*, thread_id: int, message_number: int, summary: str) -> None:
+    """A message was edited or withdrawn: the feed quotes what it says now (nothing, once
+    withdrawn), never words their author took back."""
+    db.session.execute(
+        update(Event)
+        .where(Event.thread_id == thread_id, Event.message_number == message_number)
+        .values(summary=_shorten(summary, SUMMARY_LENGTH))
+    )
+
+
+# -- Who sees what --------------------------------------------------------------------------------
+
+
+def visible(user: User):
+    """The condition on events that ``user`` may see.
+
+    Coordinators see every group. Others see the groups they are members of; an external
+    participant also sees the events of the joint meetings they take part in (and of nothing
+    else in that group).
+    """
+    if is_coordinator(user):
+        return true()
+    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
+    condition = Event.group_id.in_(member_of)
+    if is_external(user):
+        from workspace.meetings.models import Meeting, Participant
+
+        guest_of = (
+            select(Participant.meeting_id)
+            .join(Meeting, Meeting.id == Participant.meeting_id)
+            .where(Participant.user_id == user.id, Meeting.is_joint.is_(True))
+        )
+        condition = or_(condition, Event.meeting_id.in_(guest_of))
+    return condition
+
+
+# -- The feed -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    group_ids: tuple[int, ...] | None = None
+    actor_id: int | None = None
+    service_id: int | None = None
+    kinds: tuple[str, ...] | None = None
+    start: datetime | None = None  # UTC, inclusive
+    end: datetime | None = None  # UTC, exclusive
+
+
+@dataclass
+class FeedPage:
+    events: list[Event]
+    next_before: int | None  # the key of the next (older) page, None at the end
+
+
+def feed(user: User, filters: Filters, *, before: int | None = None, limit: int = PAGE_SIZE):
+    query = select(Event).where(visible(user))
+    if filters.group_ids is not None:
+        query = query.where(Event.group_id.in_(filters.group_ids) if filters.group_ids else false())
+    if filters.actor_id is not None:
+        query = query.where(Event.actor_id == filters.actor_id)
+    if filters.service_id is not None:
+        query = query.where(Event.service_id == filters.service_id)
+    if filters.kinds:
+        query = query.where(Event.kind.in_(filters.kinds))
+    if filters.start is not None:
+        query = query.where(Event.created_at >= filters.start)
+    if filters.end is not None:
+        query = query.where(Event.created_at < filters.end)
+    if before is not None:
+        query = query.where(Event.id < before)
+    rows = list(db.session.scalars(query.order_by(Event.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return FeedPage(rows, rows[-1].id if more and rows else None)
+
+
+def since_previous(
+    user: User, since: datetime | None, *, limit: int = 10, group: Group | None = None
+) -> list[Event]:
+    """What others did in the person's groups (or in ``group``) since ``since``, newest first."""
+    if since is None:
+        return []
+    query = select(Event).where(visible(user), Event.created_at > since, _not_by(user))
+    if group is not None:
+        query = query.where(Event.group_id == group.id)
+    return list(db.session.scalars(query.order_by(Event.id.desc()).limit(limit)))
+
+
+def _not_by(user: User):
+    return or_(Event.actor_id.is_(None), Event.actor_id != user.id)
+
+
+def new_counts(user: User, groups: Iterable[Group], fallback: datetime | None) -> dict[int, int]:
+    """Per group: events by others since the person's previous visit of that group (or, for a
+    group never opened, since ``fallback``, their previous sign-in)."""
+    ids = [group.id for group in groups]
+    if not ids:
+        return {}
+    since = func.coalesce(GroupVisit.previous_at, GroupVisit.seen_at, literal(fallback))
+    if fallback is None:
+        since = func.coalesce(GroupVisit.previous_at, GroupVisit.seen_at)
+    rows = db.session.execute(
+        select(Event.group_id, func.count())
+        .select_from(Event)
+        .outerjoin(
+            GroupVisit,
+            and_(GroupVisit.group_id == Event.group_id, GroupVisit.user_id == user.id),
+        )
+        .where(
+            Event.group_id.in_(ids),
+            visible(user),
+            _not_by(user),
+            since.is_not(None),
+            Event.created_at > since,
+        )
+        .group_by(Event.group_id)
+    )
+    return {group_id: count for group_id, count in rows}
+
+
+def visit(group: Group, user: User) -> datetime | None:
+    """Note a visit of the group's page; return the moment after which things are new.
+
+    Within ``VISIT_GAP`` of the last page view it is the same visit, and the mark stays where
+    it was; after that the last view becomes the previous visit.
+    """
+    now = utcnow()
+    row = db.session.get(GroupVisit, (user.id, group.id))
+    if row is None:
+        try:
+            db.session.add(GroupVisit(user_id=user.id, group_id=group.id, seen_at=now))
+            db.session.commit()
+        except IntegrityError:  # the same person's other tab, at the same moment
+            db.session.rollback()
+        return None
+    if now - row.seen_at > VISIT_GAP:
+        row.previous_at = row.seen_at
+    row.seen_at = now
+    previous = row.previous_at
+    db.session.commit()
+    return previous
+
+
+# -- Links ----------------------------------------------------------------------------------------
+
+
+def link(event: Event) -> str | None:
+    """Where the event leads: the exact diff, message or meeting (None once it is gone)."""
+    slug = event.group.slug
+    if event.document_id is not None and event.revision_number is not None:
+        if event.kind == EventKind.DOCUMENT_APPROVED or event.revision_number == 1:
+            return url_for(
+                "documents.revision",
+                slug=slug,
+                document_id=event.document_id,
+                number=event.revision_number,
+            )
+        return url_for(
+            "documents.compare",
+            slug=slug,
+            document_id=event.document_id,
+            da=event.revision_number - 1,
+            a=event.revision_number,
+        )
+    if event.document_id is not None:
+        return url_for("documents.show", slug=slug, document_id=event.document_id)
+    if event.thread_id is not None:
+        if event.message_number:
+            from workspace.discussions.service import page_of
+
+            return url_for(
+                "discussions.show",
+                slug=slug,
+                thread_id=event.thread_id,
+                pagina=page_of(event.message_number),
+                _anchor=f"messaggio-{event.message_number}",
+            )
+        return url_for("discussions.show", slug=slug, thread_id=event.thread_id)
+    if event.meeting_id is not None:
+        anchor = f"azione-{event.action_id}" if event.action_id else None
+        return url_for("meetings.show", slug=slug, meeting_id=event.meeting_id, _anchor=anchor)
+    if event.kind in (EventKind.MEMBER_ADDED, EventKind.MEMBER_REMOVED):
+        return url_for("groups.show", slug=slug, _anchor=f"group-{event.group_id}-members")
+    return None
