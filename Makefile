@@ -57,6 +57,9 @@ bench: install
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/revisions.py
 	$(BIN)/python bench/discussions.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/activity.py
+	$(BIN)/python bench/archive.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -57,6 +57,7 @@ def main() -> dict:
     folder = Path(tempfile.mkdtemp(prefix="tavolo-bench-"))
     os.environ["TAVOLO_INSTANCE_PATH"] = str(folder)
 
+    import flask_migrate
     from sqlalchemy import event
 
     from workspace import create_app
@@ -80,7 +81,7 @@ def main() -> dict:
     )
     rng = random.Random(SEED)
     with app.app_context():
-        db.create_all()
+        flask_migrate.upgrade()  # the schema as deployed (search's FTS5 table included)
         people = [
             create_person(
                 email=f"persona{n}@bench.test",

@@ -63,6 +63,8 @@ def main(edits: int = EDITS) -> dict:
     os.environ["TAVOLO_INSTANCE_PATH"] = str(folder)
     database = folder / "bench.db"
 
+    import flask_migrate
+
     from workspace import create_app
     from workspace.accounts.models import User
     from workspace.extensions import db
@@ -79,7 +81,7 @@ def main(edits: int = EDITS) -> dict:
     rng = random.Random(SEED)
     blocks = build_document(rng)
     with app.app_context():
-        db.create_all()
+        flask_migrate.upgrade()  # the schema as deployed (search's FTS5 table included)
         author = User(email="bench@tavolo.example", name="Bench", password_hash=None)
         db.session.add(author)
         db.session.commit()

@@ -26,6 +26,9 @@ from workspace.people.models import Role
 ROUTES = {
     "home.index": ("GET", "/"),
     "home.health": ("GET", "/salute"),
+    "activity.index": ("GET", "/attivita"),
+    "activity.group": ("GET", "/gruppi/{group}/attivita"),
+    "activity.weekly_summary": ("POST", "/attivita/riepilogo-settimanale"),
     "accounts.login": ("GET", "/accedi"),
     "accounts.logout": ("POST", "/esci"),
     "accounts.forgot_password": ("GET", "/password/dimenticata"),
@@ -35,6 +38,11 @@ ROUTES = {
     "people.profile": ("GET", "/profilo"),
     "people.index": ("GET", "/persone"),
     "people.edit": ("GET", "/persone/{person}"),
+    "audit.index": ("GET", "/registro"),
+    "audit.export": ("GET", "/registro.csv"),
+    "search.index": ("GET", "/cerca?q=linee"),
+    "overview.index": ("GET", "/panoramica"),
+    "archive.download": ("GET", "/gruppi/{group}/archivio.zip"),
     "people.deactivate": ("POST", "/persone/{person}/disattiva"),
     "people.reactivate": ("POST", "/persone/{person}/riattiva"),
     "invitations.index": ("GET", "/inviti"),
@@ -155,6 +163,9 @@ PUBLIC = {
 ROLES = ["anonymous", "outsider", "external", "member", "lead", "coordinator"]
 
 COORDINATOR_ONLY = {
+    "audit.index",
+    "audit.export",
+    "overview.index",
     "people.index",
     "people.edit",
     "people.deactivate",
@@ -194,6 +205,7 @@ GROUP_MANAGE = {
 }
 GROUP_READ = {
     "groups.show",
+    "activity.group",
     "attachments.download",
     "documents.index",
     "documents.show",
@@ -244,6 +256,8 @@ GROUP_WORK = {
     "meetings.close_action",
     "meetings.reopen_action",
 }
+# Coordinators only, inside a group: its members get 403, those outside it 404 (as ever).
+GROUP_COORDINATOR = {"archive.download"}
 # Only the author of the message (the "member" in the world below), invisible to outsiders.
 AUTHOR_ONLY = {"discussions.edit_message", "discussions.withdraw"}
 TABLE_MEMBERS = {"directory.index"}
@@ -265,6 +279,10 @@ def expected(endpoint: str, role: str) -> set[int]:
         if role in ("outsider", "external"):
             return {404}  # the group is invisible to them
         return {403}
+    if endpoint in GROUP_COORDINATOR:
+        if role == "coordinator":
+            return {200}
+        return {404} if role in ("outsider", "external") else {403}
     if endpoint in GROUP_READ:
         return {200} if role in ("member", "lead", "coordinator") else {404}
     if endpoint in AUTHOR_ONLY:

@@ -40,7 +40,9 @@ def test_demo_data_starts_the_guidelines_from_the_seed_pages(runner):
     # One document of the group's own (the minutes of the demo meetings are documents too).
     document = Document.query.filter_by(kind="document").one()
     assert document.group.slug == "revisione-linee-guida"
-    assert document.text.head == 1
+    # The seed text is revision 1; the demo's one edit (so that activity is not empty) is 2.
+    assert document.text.head == 2
+    assert "coordinamento affidi quando un bambino" in text_at(document.text, 2)
     text = text_at(document.text, 1)
     assert "favorire la sperimentazione di modelli di intervento" in text
     assert "Cooperativa Kinesis" in text and "Casa don Guanella" in text

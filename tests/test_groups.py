@@ -2,6 +2,7 @@
 
 from tests.support import htmx, plain, text
 from workspace.extensions import db
+from workspace.groups import service as groups_service
 from workspace.groups.models import Group, GroupRole, Membership
 from workspace.people.models import Role
 
@@ -241,12 +242,12 @@ def test_home_shows_who_joined_since_the_previous_visit(client, auth, make_user,
     auth.login(me)
     auth.logout()
     newcomer = make_user(name="Nuovo Arrivato")
+    coordinator = make_user(Role.COORDINATOR, name="Carla")
 
-    db.session.add(Membership(group=group, user=newcomer, role=GroupRole.MEMBER))
-    db.session.commit()
+    groups_service.add_member(group, newcomer, GroupRole.MEMBER, added_by=coordinator)
     auth.login(me)
     home = plain(client.get("/"))
-    assert "Nuovo Arrivato è entrato nel gruppo Revisione linee guida" in home
+    assert "Carla ha aggiunto Nuovo Arrivato al gruppo «Revisione linee guida»" in home
 
 
 def test_externals_are_marked_in_the_news_and_in_the_add_member_choices(
@@ -257,14 +258,10 @@ def test_externals_are_marked_in_the_news_and_in_the_add_member_choices(
     auth.login(me)
     auth.logout()
     external = make_user(Role.EXTERNAL, name="Elena Marchi", organisation="Coordinamento affidi")
-    db.session.add(Membership(group=group, user=external, role=GroupRole.MEMBER))
-    db.session.commit()
+    groups_service.add_member(group, external, GroupRole.MEMBER, added_by=None)
     auth.login(me)
-    news = client.get("/").get_data(as_text=True)
-    assert (
-        '<span class="person__name">Elena Marchi</span> '
-        '<span class="badge badge--external">esterno</span> è entrato nel gruppo'
-    ) in news
+    news = plain(client.get("/"))
+    assert "Qualcuno ha aggiunto Elena Marchi (esterno) al gruppo «Genitori affidatari»" in news
 
     auth.logout()
     lead = make_user(name="Sara Galli")

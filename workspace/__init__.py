@@ -67,7 +67,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         groups_bp,
     ):
         app.register_blueprint(blueprint)
-    from workspace import attachments, discussions, documents, meetings, notifications
+    from workspace import (
+        activity,
+        archive,
+        attachments,
+        audit,
+        discussions,
+        documents,
+        meetings,
+        notifications,
+        overview,
+        search,
+    )
     from workspace.accounts import expired
 
     expired.init_app(app)
@@ -75,6 +86,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     notifications.init_app(app)
     discussions.init_app(app)
     meetings.init_app(app)
+    search.init_app(app)
+    activity.init_app(app)
+    overview.init_app(app)
+    audit.init_app(app)
     attachments.init_app(app)
+    archive.init_app(app)
     cli.init_app(app)
     return app

@@ -361,7 +361,16 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
         "partenza, ripreso dalla pagina della Provincia. Si concorda di rivederlo per sezioni, "
         "una per incontro.\n",
     )
-    revisions.save(document.text, author=giulia, text=text, base_number=document.text.head)
+    from workspace.documents import service as documents
+
+    documents.save(
+        document,
+        author=giulia,
+        body=text,
+        base_number=document.text.head,
+        section=None,
+        summary="Svolgimento del primo punto",
+    )
     from workspace.documents.models import Document
 
     guidelines_document = db.session.scalar(
@@ -426,6 +435,59 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
     return True
 
 
+DEMO_THREAD_TITLE = "Come riscriviamo la sezione sulle finalità?"
+
+
+def ensure_discussion(groups: dict[str, Group]) -> bool:
+    """A first conversation in the guidelines group, and a first edit of the text, so that
+    the activity of the group is not empty (both go through their services, like any other)."""
+    from workspace.discussions import service as discussions
+    from workspace.discussions.models import Thread
+    from workspace.documents import service as documents
+    from workspace.documents.models import Document
+
+    group = groups["revisione-linee-guida"]
+    if db.session.scalar(select(Thread.id).where(Thread.group_id == group.id)) is not None:
+        return False
+    giulia = _person("giulia.ferri@tavolo.example")
+    paolo = _person("paolo.conti@tavolo.example")
+    document = db.session.scalar(
+        select(Document).where(Document.group_id == group.id, Document.kind == "document")
+    )
+    thread = discussions.open_thread(
+        group,
+        author=giulia,
+        title=DEMO_THREAD_TITLE,
+        body=(
+            "Propongo di partire dalle finalità: sono scritte per il 2014 e non parlano dei "
+            "genitori affidatari. Chi se ne occupa?"
+        ),
+        document=document,
+    )
+    discussions.reply(
+        thread,
+        author=paolo,
+        body="Me ne occupo io: porto una proposta al prossimo incontro.",
+    )
+    if document is not None:
+        from workspace.revisions import service as revisions
+
+        text = revisions.text_at(document.text, document.text.head)
+        documents.save(
+            document,
+            author=paolo,
+            body=text.replace(
+                "- attivare gruppi di lavoro tematici.\n",
+                "- attivare gruppi di lavoro tematici;\n"
+                "- lavorare con il coordinamento affidi quando un bambino è in affido.\n",
+            ),
+            base_number=document.text.head,
+            section=None,
+            summary="Finalità: il lavoro con il coordinamento affidi",
+        )
+    return True
+
+
 def load_demo_data() -> dict:
     added_services = ensure_services()
     groups = ensure_groups()
@@ -436,4 +498,5 @@ def load_demo_data() -> dict:
     # Meetings commit as they go (their service is transactional per step).
     with current_app.test_request_context():
         ensure_meetings(groups)
+        ensure_discussion(groups)
     return {"services_added": added_services, "people": people}

@@ -1,7 +1,9 @@
 """Every model, imported in one place so that Alembic and the app see the whole schema."""
 
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
+from workspace.activity.models import Event, GroupVisit, WeeklySummary
 from workspace.attachments.models import Attachment
+from workspace.audit.models import AuditChainHead, AuditEntry
 from workspace.directory.models import Scope, Service
 from workspace.discussions.models import Message, MessageVersion, Thread, ThreadRead
 from workspace.documents.models import Approval, Document
@@ -21,8 +23,12 @@ from workspace.meetings.models import (
 from workspace.notifications.models import MailPreference, Notification, Subscription
 from workspace.people.models import Profile, Role
 from workspace.revisions.models import Draft, PendingSave, Presence, Revision, VersionedText
+from workspace.search.models import SearchEntry
 
 __all__ = [
+    "Event",
+    "GroupVisit",
+    "WeeklySummary",
     "ActionItem",
     "AgendaItem",
     "CalendarFeed",
@@ -33,6 +39,8 @@ __all__ = [
     "MinutesComment",
     "Participant",
     "Attachment",
+    "AuditChainHead",
+    "AuditEntry",
     "MailPreference",
     "Message",
     "MessageVersion",
@@ -46,6 +54,7 @@ __all__ = [
     "PendingSave",
     "Presence",
     "Revision",
+    "SearchEntry",
     "VersionedText",
     "Group",
     "GroupRole",

@@ -14,6 +14,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workspace import audit
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.accounts.passwords import password_problem
 from workspace.clock import utcnow
@@ -96,6 +97,7 @@ def end_session(user: User | None) -> None:
     logout_user()
     if user is not None and user.is_authenticated:
         user.end_all_sessions()
+        audit.record("auth.logout", actor=user, target=user)
         db.session.commit()
 
 
@@ -129,8 +131,19 @@ def _throttled(email: str, address: str) -> bool:
     )
 
 
-def _record_attempt(email: str, address: str) -> None:
+def _record_attempt(email: str, address: str, action: str) -> None:
+    """Count the attempt and write it in the audit log, in one commit: the caller has nothing
+    else pending (the sign-in failed, or only a reset was asked for)."""
     db.session.add(LoginAttempt(email=email[:254], address=address))
+    user = find_user_by_email(email)
+    # Who typed it is unknown: the account named is the target, the address typed its label.
+    audit.record(
+        action,
+        target=user,
+        label=email[:254],
+        target_type="user",
+        address=address,
+    )
     db.session.commit()
 
 
@@ -140,6 +153,13 @@ def authenticate(email: str, password: str, address: str) -> SignIn:
     email = normalise_email(email)
     address = _client_address(address)
     if _throttled(email, address):
+        audit.record_now(
+            "auth.login_failed",
+            label=email[:254],
+            target_type="user",
+            detail="throttled",
+            address=address,
+        )
         return SignIn(throttled=True)
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
@@ -150,11 +170,12 @@ def authenticate(email: str, password: str, address: str) -> SignIn:
     else:
         ok = check_password_hash(user.password_hash, password) and user.active
     if not ok:
-        _record_attempt(email, address)
+        _record_attempt(email, address, "auth.login_failed")
         return SignIn()
     user.previous_login_at = user.last_login_at
     user.last_login_at = utcnow()
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    audit.record("auth.login", actor=user, target=user)
     db.session.commit()
     return SignIn(user=user)
 
@@ -178,6 +199,7 @@ def password_change_errors(user: User, current: str, new: str) -> dict[str, str]
 
 def change_password(user: User, new: str) -> None:
     set_password(user, new)
+    audit.record("auth.password_changed", actor=user, target=user)
     db.session.commit()
 
 
@@ -193,7 +215,7 @@ def request_password_reset(email: str, address: str | None) -> bool:
     address = _client_address(address)
     if _throttled(email, address):
         return False
-    _record_attempt(email, address)
+    _record_attempt(email, address, "auth.password_reset_requested")
     started = start_password_reset(email)
     if started is not None:
         user, token = started
@@ -264,6 +286,7 @@ def complete_password_reset(reset: PasswordReset, password: str) -> User:
         other.used_at = now
     # The person is in again: past failures and reset requests no longer count against them.
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    audit.record("auth.password_reset_completed", actor=user, target=user)
     db.session.commit()
     return user
 

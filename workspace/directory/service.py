@@ -3,6 +3,7 @@
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from workspace import audit
 from workspace.accounts.models import User
 from workspace.clock import utcnow
 from workspace.directory.models import Scope, Service
@@ -73,6 +74,7 @@ def create_service(
         position=next_position(scope),
     )
     db.session.add(service)
+    audit.record("service.created", target=service, label=service.label)
     db.session.commit()
     return service
 
@@ -86,6 +88,8 @@ def update_service(
     service.district = district.strip()
     service.health_authority = (health_authority or "").strip() or None
     service.scope = scope
+    if db.session.is_modified(service):
+        audit.record("service.updated", target=service, label=service.label)
     db.session.commit()
 
 
@@ -93,9 +97,12 @@ def retire_service(service: Service) -> None:
     """Retired services leave the directory; people and history keep pointing at them."""
     if service.retired_at is None:
         service.retired_at = utcnow()
+        audit.record("service.retired", target=service, label=service.label)
         db.session.commit()
 
 
 def restore_service(service: Service) -> None:
+    if service.retired_at is not None:
+        audit.record("service.restored", target=service, label=service.label)
     service.retired_at = None
     db.session.commit()

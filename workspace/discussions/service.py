@@ -14,7 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workspace import audit
 from workspace.accounts.models import User
+from workspace.activity import service as activity
+from workspace.activity.models import EventKind
 from workspace.clock import utcnow
 from workspace.discussions.models import Message, MessageVersion, Thread, ThreadRead
 from workspace.extensions import db
@@ -353,6 +356,15 @@ def open_thread(
     db.session.add(message)
     db.session.flush()
     _announce(thread, message, author, mentioned, new_thread=True)
+    activity.record(
+        EventKind.THREAD_OPENED,
+        group=group,
+        actor=author,
+        title=title,
+        summary=_excerpt(body),
+        thread_id=thread.id,
+        message_number=1,
+    )
     read = ThreadRead(thread_id=thread.id, user_id=author.id, last_read_number=1)
     db.session.add(read)
     db.session.commit()
@@ -409,6 +421,15 @@ def reply(
                 return duplicate
             continue
         _announce(thread, message, author, mentioned, new_thread=False)
+        activity.record(
+            EventKind.MESSAGE_POSTED,
+            group=thread.group_id,
+            actor=author,
+            title=thread.title,
+            summary=_excerpt(body),
+            thread_id=thread.id,
+            message_number=number,
+        )
         db.session.commit()
         db.session.refresh(thread)
         mark_read(thread, author, number)
@@ -507,6 +528,9 @@ def edit_message(message: Message, *, by: User, body: str) -> bool:
     message.body = body
     message.html, _mentioned = _render(body, message.thread.group)
     message.edited_at = utcnow()
+    activity.retell(
+        thread_id=message.thread_id, message_number=message.number, summary=_excerpt(body)
+    )
     db.session.commit()
     return True
 
@@ -519,6 +543,14 @@ def withdraw(message: Message, *, by: User) -> None:
         return
     message.withdrawn_at = utcnow()
     _notifications().retract(f"message:{message.id}")
+    activity.retell(thread_id=message.thread_id, message_number=message.number, summary="")
+    audit.record(
+        "message.withdrawn",
+        actor=by,
+        target=message,
+        label=message.thread.title,
+        detail={"thread_id": message.thread_id, "number": message.number},
+    )
     db.session.commit()
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
+from workspace import audit
 from workspace.database import get_or_404
 from workspace.discussions import service as discussions
 from workspace.documents import owners, service
@@ -732,8 +733,16 @@ def review(slug: str, document_id: int):
 
 
 def _download(document: Document, number: int, extension: str, body: bytes, mimetype: str):
-    """The revision as a file named after the document: "linee-guida-v14.docx"."""
+    """The revision as a file named after the document: "linee-guida-v14.docx"; every
+    download is written in the audit log."""
     from workspace.texts.markdown import slugify
+
+    if document.kind != "document":
+        action = f"{document.kind}.downloaded"  # the minutes: "minutes.downloaded"
+    else:
+        action = "document.exported" if extension == "docx" else "document.downloaded"
+    audit.record(action, target=document, detail={"revision": number, "format": extension})
+    db.session.commit()
 
     name = f"{slugify(document.title) or 'documento'}-v{number}.{extension}"
     # When nothing of the title is ASCII ("中文"), "documento" stands in for it.

@@ -13,7 +13,10 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from workspace import audit
 from workspace.accounts.models import User
+from workspace.activity import service as activity
+from workspace.activity.models import EventKind
 from workspace.documents import owners
 from workspace.documents.models import Approval, Document
 from workspace.extensions import db
@@ -110,6 +113,17 @@ def create_document(
             created_by_id=author.id,
         )
         db.session.add(document)
+        if kind == owners.DOCUMENT:
+            db.session.flush()
+            activity.record(
+                EventKind.DOCUMENT_CREATED,
+                group=group,
+                actor=author,
+                title=document.title,
+                summary=document.description,
+                document_id=document.id,
+                revision_number=1 if versioned.head else None,
+            )
         db.session.commit()
     except IntegrityError as error:
         # Someone created a document with the same title after the check above.
@@ -230,6 +244,7 @@ def save(
         base_number=base_number,
         summary=summary,
         editor_id=editor_id,
+        before_commit=lambda revision: activity.record_revision(document, revision, actor=author),
     )
 
 
@@ -471,6 +486,7 @@ def restore(document: Document, number: int, *, author: User) -> revisions.SaveO
         base_number=head,
         summary=_("Ripristinata la versione %(n)d", n=number),
         restored_from=number,
+        before_commit=lambda revision: activity.record_revision(document, revision, actor=author),
     )
 
 
@@ -484,6 +500,21 @@ def approve(document: Document, number: int, *, by: User, note: str) -> Approval
         note=(note or "").strip(),
     )
     db.session.add(approval)
+    activity.record(
+        EventKind.DOCUMENT_APPROVED,
+        group=document.group_id,
+        actor=by,
+        title=document.title,
+        summary=approval.note,
+        document_id=document.id,
+        revision_number=number,
+    )
+    audit.record(
+        "document.approved",
+        actor=by,
+        target=document,
+        detail={"revision": number, "group_id": document.group_id},
+    )
     db.session.commit()
     return approval
 

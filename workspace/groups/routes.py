@@ -202,7 +202,7 @@ def remove_member(slug: str, membership_id: int):
     membership = load_membership_or_404(access, membership_id)
     name = membership.user.name
     leaving_self = membership.user_id == current_user.id
-    groups_service.remove_member(membership)
+    groups_service.remove_member(membership, by=current_user)
     flash(_("%(name)s non fa più parte del gruppo.", name=name), "info")
     if leaving_self and not access.is_coordinator:
         return see_other(url_for("home.index"))

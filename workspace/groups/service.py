@@ -9,7 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from workspace import audit
 from workspace.accounts.models import User
+from workspace.activity import service as activity
+from workspace.activity.models import EventKind
 from workspace.clock import utcnow
 from workspace.extensions import db
 from workspace.groups.models import Group, GroupRole, Membership
@@ -111,19 +114,30 @@ def create_group(*, name: str, purpose: str, is_joint: bool) -> Group:
         slug=unique_slug(name), name=name.strip(), purpose=purpose.strip(), is_joint=is_joint
     )
     db.session.add(group)
+    audit.record("group.created", target=group, detail={"slug": group.slug, "joint": is_joint})
     db.session.commit()
     return group
 
 
 def update_group(group: Group, *, name: str, purpose: str, is_joint: bool) -> None:
+    before = {"name": group.name, "purpose": group.purpose, "joint": group.is_joint}
     group.name = name.strip()
     group.purpose = purpose.strip()
     group.is_joint = is_joint
+    after = {"name": group.name, "purpose": group.purpose, "joint": group.is_joint}
+    changed = {
+        key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]
+    }
+    if changed:
+        audit.record("group.updated", target=group, detail=changed)
     db.session.commit()
 
 
 def set_archived(group: Group, archived: bool) -> None:
+    was_archived = group.archived_at is not None
     group.archived_at = utcnow() if archived else None
+    if was_archived != archived:
+        audit.record("group.archived" if archived else "group.restored", target=group)
     db.session.commit()
 
 
@@ -154,17 +168,51 @@ def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | No
         group=group, user=user, role=role, added_by_id=added_by.id if added_by else None
     )
     db.session.add(membership)
+    activity.record(
+        EventKind.MEMBER_ADDED, group=group, actor=added_by, title=group.name, subject_id=user.id
+    )
+    audit.record(
+        "group.member_added",
+        actor=added_by,
+        target=group,
+        detail={"user_id": user.id, "email": user.email, "role": GroupRole(role).value},
+    )
     db.session.commit()
     return membership
 
 
 def change_role(membership: Membership, role: GroupRole) -> None:
     _check_may_lead(membership.user, role)
+    previous = GroupRole(membership.role).value
     membership.role = role
+    if previous != GroupRole(role).value:
+        audit.record(
+            "group.member_role_changed",
+            target=membership.group,
+            detail={
+                "user_id": membership.user_id,
+                "email": membership.user.email,
+                "from": previous,
+                "to": GroupRole(role).value,
+            },
+        )
     db.session.commit()
 
 
-def remove_member(membership: Membership) -> None:
+def remove_member(membership: Membership, *, by: User | None = None) -> None:
     """A group left without a lead is managed by the coordinators, who see every group."""
+    activity.record(
+        EventKind.MEMBER_REMOVED,
+        group=membership.group_id,
+        actor=by,
+        title=membership.group.name,
+        subject_id=membership.user_id,
+    )
+    audit.record(
+        "group.member_removed",
+        actor=by,
+        target=membership.group,
+        detail={"user_id": membership.user_id, "email": membership.user.email},
+    )
     db.session.delete(membership)
     db.session.commit()

@@ -3,6 +3,7 @@
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
+from workspace.activity import service as activity
 from workspace.groups import service as groups_service
 from workspace.home import service
 from workspace.meetings import service as meetings
@@ -23,7 +24,8 @@ def index():
         groups=groups,
         memberships=groups_service.my_memberships(current_user),
         member_counts=service.member_counts(groups),
-        news=service.news(current_user, groups, since),
+        news=activity.since_previous(current_user, since, limit=10),
+        new_counts=activity.new_counts(current_user, groups, since),
         since=since,
         upcoming=meetings.upcoming_for(current_user),
     )

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from workspace import audit
 from workspace.accounts.models import User
 from workspace.accounts.service import (
     PasswordRuleError,
@@ -90,6 +91,13 @@ def create_invitation(
         groups=list(groups),
     )
     db.session.add(invitation)
+    audit.record(
+        "invitation.created",
+        actor=invited_by,
+        target=invitation,
+        label=email,
+        detail={"role": role.value, "groups": [group.slug for group in groups]},
+    )
     db.session.commit()
     return invitation, token
 
@@ -103,6 +111,7 @@ def renew_token(invitation: Invitation) -> str:
     invitation.token_hash = token_hash
     invitation.revoked_at = None
     invitation.expires_at = now + current_app.config["INVITATION_LIFETIME"]
+    audit.record("invitation.renewed", target=invitation, label=invitation.email)
     db.session.commit()
     return token
 
@@ -110,6 +119,7 @@ def renew_token(invitation: Invitation) -> str:
 def revoke(invitation: Invitation) -> None:
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = utcnow()
+        audit.record("invitation.revoked", target=invitation, label=invitation.email)
         db.session.commit()
 
 
@@ -170,6 +180,13 @@ def accept(invitation: Invitation, password: str) -> User:
     invitation.accepted_at = now
     invitation.user_id = user.id
     user.last_login_at = now
+    audit.record(
+        "invitation.accepted",
+        actor=user,
+        target=invitation,
+        label=invitation.email,
+        detail={"user_id": user.id, "groups": [group.slug for group in invitation.groups]},
+    )
     db.session.commit()
     return user
 

@@ -7,9 +7,11 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from workspace import audit
 from workspace.clock import utcnow
 from workspace.database import get_or_404
 from workspace.documents import service as documents
+from workspace.extensions import db
 from workspace.groups.access import load_group_or_404
 from workspace.i18n import ROME
 from workspace.mail import absolute_url
@@ -542,6 +544,12 @@ def download_minutes(slug: str, meeting_id: int):
         title=service.minutes_title(access.meeting),
         subtitle=service.record_subtitle(record),
     )
+    audit.record(
+        "minutes.downloaded",
+        target=access.meeting,
+        detail={"format": "docx", "group": access.meeting.group.slug},
+    )
+    db.session.commit()
     return download(
         body, DOCX, f"verbale-{access.meeting.starts_at.astimezone(ROME):%Y-%m-%d}.docx"
     )

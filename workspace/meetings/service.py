@@ -17,7 +17,10 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from workspace import audit
 from workspace.accounts.models import User
+from workspace.activity import service as activity
+from workspace.activity.models import EventKind
 from workspace.clock import utcnow
 from workspace.documents import service as documents
 from workspace.documents.models import Document
@@ -133,6 +136,20 @@ def _tell(meeting: Meeting, people, *, by: User, title: str, excerpt: str, sourc
 
 
 # Listing
+
+
+def _event(kind: EventKind, meeting: Meeting, *, by: User | None, summary: str = "", **keys):
+    """Tell the activity feed: every event of a meeting carries the meeting (an external
+    participant sees the events of the joint meetings they are in, and only those)."""
+    activity.record(
+        kind,
+        group=meeting.group_id,
+        actor=by,
+        title=meeting.title,
+        summary=summary,
+        meeting_id=meeting.id,
+        **keys,
+    )
 
 
 def meetings_of(group: Group, *, past: bool, limit: int | None = None) -> list[Meeting]:
@@ -333,6 +350,10 @@ def schedule_meetings(
         excerpt=first.place or first.online_url,
         source=f"meeting:{first.id}",
     )
+    summary = _when(first)
+    if len(meetings) > 1:
+        summary = _("%(when)s, il primo di %(num)d incontri", when=summary, num=len(meetings))
+    _event(EventKind.MEETING_SCHEDULED, first, by=by, summary=summary)
     db.session.commit()
     return meetings
 
@@ -438,6 +459,8 @@ def cancel(meeting: Meeting, *, reason: str, by: User) -> None:
         excerpt=meeting.cancel_reason,
         source=f"meeting-cancelled:{meeting.id}",
     )
+    _event(EventKind.MEETING_CANCELLED, meeting, by=by, summary=meeting.cancel_reason)
+    audit.record("meeting.cancelled", actor=by, target=meeting, detail=meeting.cancel_reason)
     db.session.commit()
 
 
@@ -562,6 +585,11 @@ def remove_item(meeting: Meeting, item: AgendaItem) -> None:
     _check_open(meeting)
     if db.session.scalar(select(func.count()).where(Decision.item_id == item.id)):
         raise MeetingError(_("Il punto ha delle decisioni: eliminale prima."))
+    audit.record(
+        "agenda_item.removed",
+        target=item,
+        detail={"meeting_id": meeting.id, "meeting": meeting.title},
+    )
     meeting.items.remove(item)
     db.session.commit()
 
@@ -666,7 +694,16 @@ def start_minutes(meeting: Meeting, *, by: User) -> Document:
         )
         if document is None:
             raise
-    meeting.minutes_document_id = document.id
+    if meeting.minutes_document_id != document.id:
+        meeting.minutes_document_id = document.id
+        _event(
+            EventKind.MINUTES_EDITED,
+            meeting,
+            by=by,
+            summary=_("Verbale iniziato"),
+            document_id=document.id,
+            revision_number=1,
+        )
     db.session.commit()
     return document
 
@@ -698,6 +735,8 @@ def circulate(meeting: Meeting, *, by: User) -> None:
         ),
         source=f"minutes-circulated:{meeting.id}",
     )
+    _event(EventKind.MINUTES_CIRCULATED, meeting, by=by, document_id=meeting.minutes_document_id)
+    audit.record("minutes.circulated", actor=by, target=meeting)
     db.session.commit()
 
 
@@ -727,6 +766,23 @@ def approve_minutes(meeting: Meeting, *, by: User, at_meeting: Meeting | None) -
         title=_("Verbale approvato: «%(title)s»", title=meeting.title),
         excerpt=minutes_title(meeting),
         source=f"minutes-approved:{meeting.id}",
+    )
+    _event(
+        EventKind.MINUTES_APPROVED,
+        meeting,
+        by=by,
+        summary=minutes_title(meeting),
+        document_id=meeting.minutes_document_id,
+        revision_number=meeting.approved_revision,
+    )
+    audit.record(
+        "minutes.approved",
+        actor=by,
+        target=meeting,
+        detail={
+            "revision": meeting.approved_revision,
+            "at_meeting_id": meeting.approved_at_meeting_id,
+        },
     )
     db.session.commit()
 
@@ -795,6 +851,12 @@ def decisions_of(meeting: Meeting) -> list[Decision]:
 
 def remove_decision(meeting: Meeting, decision: Decision) -> None:
     _check_open(meeting)
+    audit.record(
+        "decision.removed",
+        target=decision,
+        label=meeting.title,
+        detail={"meeting_id": meeting.id, "text": decision.text},
+    )
     db.session.delete(decision)
     db.session.commit()
 
@@ -856,6 +918,14 @@ def assign_action(
         url=_meeting_url(meeting, f"#azione-{action.id}"),
         source=f"action:{action.id}",
     )
+    _event(
+        EventKind.ACTION_ASSIGNED,
+        meeting,
+        by=by,
+        summary=action.title,
+        action_id=action.id,
+        subject_id=owner_id,
+    )
     db.session.commit()
     return action
 
@@ -893,6 +963,14 @@ def close_action(action: ActionItem, *, note: str, by: User) -> None:
     action.closed_at = utcnow()
     action.closed_by_id = by.id
     action.closing_note = note.strip()
+    _event(
+        EventKind.ACTION_CLOSED,
+        action.meeting,
+        by=by,
+        summary=action.title,
+        action_id=action.id,
+        subject_id=action.owner_id,
+    )
     db.session.commit()
 
 

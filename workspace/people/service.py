@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from workspace import audit
 from workspace.accounts.models import User
 from workspace.directory.models import Service
 from workspace.extensions import db
@@ -107,9 +108,24 @@ def update_person(
         raise PeopleRuleError(
             _("Sei l'unico coordinatore attivo: nomina un altro coordinatore prima."), field="role"
         )
+    before = _person_fields(user)
     user.name = name.strip()
     user.profile.role = role
     set_affiliation(user, service_id=service_id, organisation=organisation)
+    after = _person_fields(user)
+    if before["role"] != after["role"]:
+        audit.record(
+            "person.role_changed",
+            target=user,
+            detail={"from": before["role"], "to": after["role"]},
+        )
+    changed = {
+        name: {"from": before[name], "to": after[name]}
+        for name in ("name", "service_id", "organisation")
+        if before[name] != after[name]
+    }
+    if changed:
+        audit.record("person.updated", target=user, detail=changed)
     demoted = []
     if role == Role.EXTERNAL:
         demoted = list(
@@ -129,9 +145,21 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     """Disabling ends every session at once; enabling lets the person sign in again."""
     if not active and user.id == by.id:
         raise PeopleRuleError(_("Non puoi disattivare il tuo stesso account."))
+    was_active = user.active
     user.active = active
     user.end_all_sessions()
+    if was_active != active:
+        audit.record("person.activated" if active else "person.deactivated", actor=by, target=user)
     db.session.commit()
+
+
+def _person_fields(user: User) -> dict:
+    return {
+        "name": user.name,
+        "role": Role(user.profile.role).value,
+        "service_id": user.profile.service_id,
+        "organisation": user.profile.organisation,
+    }
 
 
 def count_active_coordinators() -> int:

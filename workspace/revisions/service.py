@@ -9,6 +9,7 @@ database, and whoever holds it makes every other save, draft and presence wait.
 
 import json
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,6 +168,78 @@ def text_at(versioned: VersionedText, number: int) -> str:
     return _text_of(_packed_at(versioned.id, number))
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One revision's facts and its full text, as ``history`` gives them."""
+
+    number: int
+    author_id: int | None
+    author_name: str | None
+    created_at: datetime
+    summary: str
+    base_number: int
+    restored_from: int | None
+    merged: bool
+    text: str
+
+
+def history(versioned: VersionedText, *, batch_size: int = 200) -> Iterator[HistoryEntry]:
+    """Every revision with its text, oldest first, for reading a whole history (an export).
+
+    One pass: each delta is applied once to the text before it, instead of rebuilding every
+    revision from its chain's snapshot; rows are read ``batch_size`` at a time, so a long
+    history is never in memory at once.
+    """
+    columns = (
+        Revision.number,
+        Revision.author_id,
+        User.name.label("author_name"),
+        Revision.created_at,
+        Revision.summary,
+        Revision.base_number,
+        Revision.restored_from,
+        Revision.merged,
+        Revision.payload,
+    )
+
+    def rows():
+        after = 0
+        while True:
+            batch = db.session.execute(
+                select(*columns)
+                .outerjoin(User, User.id == Revision.author_id)
+                .where(Revision.text_id == versioned.id, Revision.number > after)
+                .order_by(Revision.number)
+                .limit(batch_size)
+            ).all()
+            yield from batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1].number
+
+    held = []
+
+    def payloads():
+        for row in rows():
+            held.append(row)
+            yield row.payload
+
+    # replay takes one payload for each text it gives back: ``held`` has that payload's row.
+    for packed in storage.replay(payloads()):
+        row = held.pop()
+        yield HistoryEntry(
+            number=row.number,
+            author_id=row.author_id,
+            author_name=row.author_name,
+            created_at=row.created_at,
+            summary=row.summary,
+            base_number=row.base_number,
+            restored_from=row.restored_from,
+            merged=row.merged,
+            text=_text_of(packed),
+        )
+
+
 def _store(text_id: int | None, head: int, head_packed: str, packed: str, text: str) -> dict:
     """Snapshot or delta for revision head + 1, following the storage policy.
 
@@ -233,6 +306,7 @@ def save(
     restored_from: int | None = None,
     max_chars: int | None = None,
     editor_id: str | None = None,
+    before_commit: Callable[[Revision], object] | None = None,
 ) -> SaveOutcome:
     """Save ``text``, written from revision ``base_number``, as the next revision.
 
@@ -245,7 +319,8 @@ def save(
     revision as it is then, without writing; the transaction that stores the result is only
     a compare-and-set of the text's head, the revision's insert, the draft's delete and the
     commit. If someone saved in between, the compare-and-set fails and the work is done again
-    on their revision.
+    on their revision. ``before_commit`` is given the new revision inside that transaction
+    (the owner records the event of the save with it: both are stored, or neither).
     """
     text = normalise(text)
     if max_chars is not None and len(text) > max_chars:
@@ -310,6 +385,9 @@ def save(
                         Draft.editor_id == editor_id,
                     )
                 )
+            if before_commit is not None:
+                db.session.flush()
+                before_commit(revision)
             db.session.commit()
         except (IntegrityError, OperationalError):
             # Another worker wrote first (or SQLite refused the write lock): start again from
