@@ -74,5 +74,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("AUDIT_RETENTION_DAYS", 365)
     app.register_blueprint(bp)
     app.add_template_global(actions.label, "audit_action_label")
+    app.add_template_global(actions.target_label, "audit_target_label")
     app.cli.add_command(audit_verify)
     app.cli.add_command(audit_prune)

@@ -63,3 +63,22 @@ SUBJECTS = {
 def label(code: str) -> str:
     found = ACTIONS.get(code)
     return str(found) if found is not None else code
+
+
+# What an entry is about, as the register names it (codes are stored in English).
+TARGETS = {
+    "user": _l("persona"),
+    "group": _l("gruppo"),
+    "meeting": _l("incontro"),
+    "decision": _l("decisione"),
+    "document": _l("documento"),
+    "invitation": _l("invito"),
+    "agendaitem": _l("punto all'ordine del giorno"),
+    "message": _l("messaggio"),
+    "service": _l("servizio"),
+}
+
+
+def target_label(code: str | None) -> str:
+    found = TARGETS.get(code or "")
+    return str(found) if found is not None else (code or "")
