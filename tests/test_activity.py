@@ -459,3 +459,92 @@ def test_the_weekly_summary_command_runs(world, runner):
     result = runner.invoke(args=["send-weekly-summaries"])
     assert result.exit_code == 0
     assert "senza novità: 1" in result.output
+
+
+# -- After the review ---------------------------------------------------------------------------
+
+
+def test_someone_joining_by_invitation_is_in_the_activity(world):
+    from workspace.invitations import service as invitations
+
+    invitation, _token = invitations.create_invitation(
+        email="nuova@comune.example.it",
+        name="Nuova Operatrice",
+        role=Role.OPERATOR,
+        service=world["anna"].profile.service,
+        organisation=None,
+        groups=[world["guidelines"]],
+        invited_by=world["coordinator"],
+    )
+    invitations.accept(invitation, "una-password-robusta-42")
+    (event,) = activity.feed(
+        world["anna"], activity.Filters(kinds=(EventKind.MEMBER_ADDED,))
+    ).events
+    assert event.subject.name == "Nuova Operatrice"
+    assert event.actor_id == world["coordinator"].id
+
+
+def test_the_next_page_link_keeps_only_the_filters(world, client, auth):
+    thread = discussions.open_thread(
+        world["guidelines"], author=world["bruno"], title="T", body="x"
+    )
+    for n in range(activity.PAGE_SIZE + 2):
+        discussions.reply(thread, author=world["anna"], body=f"r{n}")
+    auth.login(world["lead"])
+    slug = world["guidelines"].slug
+    for query in ("slug=x", "endpoint=x", "_external=1&_anchor=x", "tipo=message.posted&x=1"):
+        response = client.get(f"/gruppi/{slug}/attivita?{query}")
+        assert response.status_code in (200, 422), query
+        page = response.get_data(as_text=True)
+        assert "_anchor" not in page and "http://" not in page.split("activity-more")[-1]
+
+
+@pytest.mark.parametrize("query", ["al=9999-12-31", "dal=0001-01-01", "dal=1999-12-31"])
+def test_implausible_dates_get_a_message_not_an_error(world, client, login_as, query):
+    login_as(Role.COORDINATOR)
+    response = client.get(f"/attivita?{query}")
+    assert response.status_code == 422
+    assert "Indica una data tra il 2000 e il 2100." in text(response)
+
+
+def test_opening_a_group_clears_its_count_on_the_home_page(world, client, auth):
+    auth.login(world["anna"])
+    auth.logout()
+    discussions.open_thread(world["guidelines"], author=world["bruno"], title="Nuova", body="x")
+    auth.login(world["anna"])
+    assert "1 novità" in plain(client.get("/"))
+    client.get(f"/gruppi/{world['guidelines'].slug}")
+    assert "1 novità" not in plain(client.get("/"))
+
+
+def test_the_group_page_does_not_reload_what_it_drew_after_noting_the_visit(
+    world, client, auth, make_user
+):
+    from sqlalchemy import event as sa_event
+
+    group = world["guidelines"]
+    for n in range(12):
+        groups_service.add_member(
+            group, make_user(name=f"Persona in più {n}"), GroupRole.MEMBER, added_by=None
+        )
+    auth.login(world["anna"])
+    statements = []
+
+    def count(*_args, **_kwargs):
+        statements.append(1)
+
+    client.get(f"/gruppi/{group.slug}")  # the first visit
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        client.get(f"/gruppi/{group.slug}")
+        with_few = len(statements)
+        for n in range(12, 24):
+            groups_service.add_member(
+                group, make_user(name=f"Persona in più {n}"), GroupRole.MEMBER, added_by=None
+            )
+        statements.clear()
+        client.get(f"/gruppi/{group.slug}")
+        with_more = len(statements)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    assert with_more <= with_few + 2  # not one query per member

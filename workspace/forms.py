@@ -2,10 +2,11 @@
 to read a number from a request."""
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField
-from wtforms.validators import DataRequired, Email, Length, StopValidation
+from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
 
 
 def required():
@@ -75,3 +76,13 @@ class DayField(Readable, DateField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
         super().__init__(*args, **kwargs)
+
+
+# Days a person may mean: a typo like 0202 or 9999 gets a message, not an overflow in the
+# date arithmetic or the database.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def plausible_day(_form, field) -> None:
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Indica una data tra il 2000 e il 2100."))

@@ -1,5 +1,6 @@
 """Language and time on screen: Italian first, English on request, Europe/Rome always."""
 
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, session
@@ -9,6 +10,11 @@ from flask_login import current_user
 ROME = ZoneInfo("Europe/Rome")
 
 babel = Babel()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of ``day`` in Rome: where a day a person names begins (filters by date)."""
+    return datetime.combine(day, time.min, tzinfo=ROME)
 
 
 def select_locale() -> str:

@@ -14,16 +14,13 @@ def _panel_context(access) -> dict:
     from flask_login import current_user
 
     from workspace.activity import service
-    from workspace.activity.models import GroupVisit
-    from workspace.extensions import db
     from workspace.rendering import wants_fragment
 
     group = access.group
     if request.method == "GET" and not wants_fragment():
         since = service.visit(group, current_user)
     else:
-        visit = db.session.get(GroupVisit, (current_user.id, group.id))
-        since = visit.previous_at if visit is not None else None
+        since = service.previous_visit(group, current_user)
     filters = service.Filters(group_ids=(group.id,))
     if since is not None:
         events = service.since_previous(current_user, since, limit=PANEL_EVENTS, group=group)

@@ -6,7 +6,7 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import ValidationError
 
 from workspace.activity.models import EventKind
-from workspace.forms import DayField, parse_number
+from workspace.forms import DayField, parse_number, plausible_day
 
 KIND_LABELS = {
     EventKind.DOCUMENT_CREATED: _l("Documento creato"),
@@ -98,8 +98,8 @@ class FilterForm(FlaskForm):
     persona = PersonField(_l("Persona"), choices=[], validate_choice=False)
     servizio = ServiceField(_l("Servizio"), choices=[], validate_choice=False)
     tipo = KindField(_l("Tipo"), choices=[], validate_choice=False)
-    dal = DayField(_l("Dal giorno"))
-    al = DayField(_l("Al giorno (compreso)"))
+    dal = DayField(_l("Dal giorno"), validators=[plausible_day])
+    al = DayField(_l("Al giorno (compreso)"), validators=[plausible_day])
 
     def __init__(self, *args, groups=(), people=(), services=(), **kwargs):
         super().__init__(*args, **kwargs)

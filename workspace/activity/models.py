@@ -43,6 +43,8 @@ class Event(db.Model):
         Index("ix_activity_events_group_id_id", "group_id", "id"),
         Index("ix_activity_events_meeting_id_id", "meeting_id", "id"),
         Index("ix_activity_events_actor_id_id", "actor_id", "id"),
+        # A message edited or withdrawn finds its events (and a thread deleted, its own).
+        Index("ix_activity_events_thread_id_message_number", "thread_id", "message_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,10 +67,12 @@ class Event(db.Model):
     # who is not a member of the group sees the events of the joint meetings they are in.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     action_id: Mapped[int | None] = mapped_column(
-        ForeignKey("action_items.id", ondelete="SET NULL")
+        ForeignKey("action_items.id", ondelete="SET NULL"), index=True
     )
     # The person the event is about (a member added or removed, an action's owner).
-    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # As they were then: the title of the thing, the author's summary or an excerpt.
     title: Mapped[str] = mapped_column(String(300), default="")
     summary: Mapped[str] = mapped_column(String(300), default="")

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import and_, false, func, literal, or_, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workspace.accounts.models import User
 from workspace.activity.models import Event, EventKind, GroupVisit
 from workspace.clock import utcnow
 from workspace.extensions import db
+from workspace.groups.access import member_group_ids
 from workspace.groups.models import Group, Membership
 from workspace.people.access import is_coordinator, is_external
 
@@ -118,18 +120,37 @@ def visible(user: User):
     """
     if is_coordinator(user):
         return true()
-    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    condition = Event.group_id.in_(member_of)
+    condition = Event.group_id.in_(member_group_ids(user))
     if is_external(user):
-        from workspace.meetings.models import Meeting, Participant
+        from workspace.meetings.access import guest_meeting_ids
 
-        guest_of = (
-            select(Participant.meeting_id)
-            .join(Meeting, Meeting.id == Participant.meeting_id)
-            .where(Participant.user_id == user.id, Meeting.is_joint.is_(True))
-        )
-        condition = or_(condition, Event.meeting_id.in_(guest_of))
+        condition = or_(condition, Event.meeting_id.in_(guest_meeting_ids(user)))
     return condition
+
+
+@dataclass(frozen=True)
+class Choices:
+    groups: list[Group]
+    people: list[tuple[int, str]]
+    services: list
+
+
+def filter_choices(user: User, group: Group | None) -> Choices:
+    """What the feed's filters offer: the person's groups; as people, everybody for a
+    coordinator, otherwise the people of those groups (or of ``group``); every service."""
+    from workspace.directory import service as directory
+    from workspace.groups import service as groups_service
+    from workspace.people.display import person_text
+
+    groups = groups_service.visible_groups(user, include_archived=True)
+    query = select(User).order_by(User.name, User.id)
+    if group is not None or not is_coordinator(user):
+        ids = [group.id] if group is not None else [g.id for g in groups]
+        query = query.where(
+            User.id.in_(select(Membership.user_id).where(Membership.group_id.in_(ids)))
+        )
+    people = [(person.id, person_text(person)) for person in db.session.scalars(query)]
+    return Choices(groups, people, directory.services(include_retired=True))
 
 
 # -- The feed -------------------------------------------------------------------------------------
@@ -190,14 +211,15 @@ def _not_by(user: User):
 
 
 def new_counts(user: User, groups: Iterable[Group], fallback: datetime | None) -> dict[int, int]:
-    """Per group: events by others since the person's previous visit of that group (or, for a
+    """Per group: events by others since the person last opened that group's page (or, for a
     group never opened, since ``fallback``, their previous sign-in)."""
     ids = [group.id for group in groups]
     if not ids:
         return {}
-    since = func.coalesce(GroupVisit.previous_at, GroupVisit.seen_at, literal(fallback))
+    # From the last look at the group: once opened, its count is gone from the home page.
+    since = func.coalesce(GroupVisit.seen_at, literal(fallback))
     if fallback is None:
-        since = func.coalesce(GroupVisit.previous_at, GroupVisit.seen_at)
+        since = GroupVisit.seen_at
     rows = db.session.execute(
         select(Event.group_id, func.count())
         .select_from(Event)
@@ -217,26 +239,39 @@ def new_counts(user: User, groups: Iterable[Group], fallback: datetime | None) -
     return {group_id: count for group_id, count in rows}
 
 
+def previous_visit(group: Group, user: User) -> datetime | None:
+    row = db.session.get(GroupVisit, (user.id, group.id))
+    return row.previous_at if row is not None else None
+
+
 def visit(group: Group, user: User) -> datetime | None:
     """Note a visit of the group's page; return the moment after which things are new.
 
     Within ``VISIT_GAP`` of the last page view it is the same visit, and the mark stays where
-    it was; after that the last view becomes the previous visit.
+    it was; after that the last view becomes the previous visit. Written on a connection of
+    its own and committed there: the page being drawn keeps what it has loaded (a commit of
+    the request's session would expire it all and load it again, row by row).
     """
     now = utcnow()
-    row = db.session.get(GroupVisit, (user.id, group.id))
-    if row is None:
-        try:
-            db.session.add(GroupVisit(user_id=user.id, group_id=group.id, seen_at=now))
-            db.session.commit()
-        except IntegrityError:  # the same person's other tab, at the same moment
-            db.session.rollback()
-        return None
-    if now - row.seen_at > VISIT_GAP:
-        row.previous_at = row.seen_at
-    row.seen_at = now
-    previous = row.previous_at
-    db.session.commit()
+    table = GroupVisit.__table__
+    key = (table.c.user_id == user.id) & (table.c.group_id == group.id)
+    with db.engine.begin() as connection:
+        row = connection.execute(select(table.c.seen_at, table.c.previous_at).where(key)).first()
+        if row is None:
+            # The same person's other tab may insert it at the same moment: theirs stands.
+            insert_for = (
+                postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            )
+            connection.execute(
+                insert_for(table)
+                .values(user_id=user.id, group_id=group.id, seen_at=now)
+                .on_conflict_do_nothing()
+            )
+            return None
+        seen_at, previous = row
+        if now - seen_at > VISIT_GAP:
+            previous = seen_at
+        connection.execute(table.update().where(key).values(seen_at=now, previous_at=previous))
     return previous
 
 

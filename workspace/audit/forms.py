@@ -1,18 +1,14 @@
 """The register's filter: a GET form, so a filtered view can be bookmarked and reloaded."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from workspace.audit.actions import ACTIONS, SUBJECTS
-from workspace.forms import DayField, parse_number
+from workspace.forms import DayField, parse_number, plausible_day
 
 # Days outside these are typing mistakes (and would overflow date arithmetic at the extremes).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
 
 
 def _optional_id(value) -> int | None:
@@ -23,19 +19,14 @@ def _optional_id(value) -> int | None:
     return parse_number(str(value))
 
 
-def _plausible(_form, field) -> None:
-    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Indica una data tra il 2000 e il 2100."))
-
-
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # reading only, and the URL must work as a link
 
     azione = SelectField(_l("Operazione"), choices=[], validate_choice=True, default="")
     persona = SelectField(_l("Persona"), choices=[], coerce=_optional_id, validate_choice=False)
-    dal = DayField(_l("Dal"), validators=[_plausible])
-    al = DayField(_l("Al"), validators=[_plausible])
+    dal = DayField(_l("Dal"), validators=[plausible_day])
+    al = DayField(_l("Al"), validators=[plausible_day])
 
     def __init__(self, formdata, people: list[tuple[int, str]]):
         super().__init__(formdata)

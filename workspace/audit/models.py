@@ -24,8 +24,10 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Part of the hash: the database must never change it behind the log's back (a SET NULL
+    # on deleting the account would read as tampering). People are deactivated, not deleted.
     actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
     # Copied at the time: the account may change its address or be removed later.
     actor_label: Mapped[str] = mapped_column(String(254), default="")

@@ -34,6 +34,11 @@ class GroupAccess:
         )
 
 
+def member_group_ids(user):
+    """The ids of the groups the person is a member of, as a subquery (for SQL filters)."""
+    return select(Membership.group_id).where(Membership.user_id == user.id)
+
+
 def membership_of(group: Group, user) -> Membership | None:
     if not user.is_authenticated:
         return None

@@ -164,6 +164,15 @@ def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | No
     if not user.active:
         raise GroupRuleError(_("L'account di %(name)s è disattivato.", name=user.name))
     _check_may_lead(user, role)
+    membership = join(group, user, role, added_by=added_by)
+    db.session.commit()
+    return membership
+
+
+def join(group: Group, user: User, role: GroupRole, *, added_by: User | None) -> Membership:
+    """The membership with its activity event and audit entry, in the caller's transaction
+    (adding someone from the group page, or an invitation accepted): never one without the
+    others."""
     membership = Membership(
         group=group, user=user, role=role, added_by_id=added_by.id if added_by else None
     )
@@ -177,7 +186,6 @@ def add_member(group: Group, user: User, role: GroupRole, *, added_by: User | No
         target=group,
         detail={"user_id": user.id, "email": user.email, "role": GroupRole(role).value},
     )
-    db.session.commit()
     return membership
 
 

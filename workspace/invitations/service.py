@@ -20,7 +20,8 @@ from workspace.accounts.service import (
 from workspace.clock import utcnow
 from workspace.directory.models import Service
 from workspace.extensions import db
-from workspace.groups.models import Group, GroupRole, Membership
+from workspace.groups import service as groups_service
+from workspace.groups.models import Group, GroupRole
 from workspace.invitations.models import Invitation
 from workspace.mail import absolute_url, send_mail
 from workspace.people.models import Role
@@ -168,14 +169,7 @@ def accept(invitation: Invitation, password: str) -> User:
     )
     db.session.flush()
     for group in invitation.groups:
-        db.session.add(
-            Membership(
-                group=group,
-                user=user,
-                role=GroupRole.MEMBER,
-                added_by_id=invitation.invited_by_id,
-            )
-        )
+        groups_service.join(group, user, GroupRole.MEMBER, added_by=invitation.invited_by)
     now = utcnow()
     invitation.accepted_at = now
     invitation.user_id = user.id

@@ -61,6 +61,16 @@ def _participant(meeting: Meeting, user) -> Participant | None:
     )
 
 
+def guest_meeting_ids(user):
+    """The ids of the joint meetings the person takes part in, as a subquery: what an
+    external participant sees of a group they are not in (see ``meeting_access``)."""
+    return (
+        select(Participant.meeting_id)
+        .join(Meeting, Participant.meeting_id == Meeting.id)
+        .where(Participant.user_id == user.id, Meeting.is_joint.is_(True))
+    )
+
+
 def meeting_access(meeting: Meeting, user) -> MeetingAccess | None:
     """None when the person may not see the meeting at all."""
     if not user.is_authenticated:

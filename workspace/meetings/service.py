@@ -585,12 +585,13 @@ def remove_item(meeting: Meeting, item: AgendaItem) -> None:
     _check_open(meeting)
     if db.session.scalar(select(func.count()).where(Decision.item_id == item.id)):
         raise MeetingError(_("Il punto ha delle decisioni: eliminale prima."))
+    meeting.items.remove(item)
+    # Recorded last: the audit head is locked for the shortest time, after the item's row.
     audit.record(
         "agenda_item.removed",
         target=item,
         detail={"meeting_id": meeting.id, "meeting": meeting.title},
     )
-    meeting.items.remove(item)
     db.session.commit()
 
 
@@ -851,13 +852,15 @@ def decisions_of(meeting: Meeting) -> list[Decision]:
 
 def remove_decision(meeting: Meeting, decision: Decision) -> None:
     _check_open(meeting)
+    db.session.delete(decision)
+    db.session.flush()
+    # Recorded last: the audit head is locked for the shortest time, after the decision's row.
     audit.record(
         "decision.removed",
         target=decision,
         label=meeting.title,
         detail={"meeting_id": meeting.id, "text": decision.text},
     )
-    db.session.delete(decision)
     db.session.commit()
 
 

@@ -32,9 +32,14 @@ class SqliteBackend:
     name = "sqlite"
 
     def store_terms(self, session: Session, rows: list[tuple[int, str, str]]) -> None:
-        """(entry id, title, body) of new entries: their stems into the FTS5 table."""
+        """(entry id, title, body) of new or reindexed entries: their stems into FTS5."""
         if not rows:
             return
+        # An entry reindexed in place keeps its id: its old stems go first.
+        session.execute(
+            text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"),  # noqa: S608
+            [{"id": entry_id} for entry_id, _title, _body in rows],
+        )
         session.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (:id, :terms)"),  # noqa: S608
             [

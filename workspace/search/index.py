@@ -22,8 +22,11 @@ meeting or thread removes its rows through foreign keys.
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from workspace.clock import utcnow
 from workspace.discussions.models import Message, Thread
 from workspace.documents.models import Document
 from workspace.extensions import db
@@ -52,7 +55,14 @@ def _refs_of(obj) -> Iterable[tuple[str, int]]:
         if not state.pending and state.attrs.title.history.has_changes():
             yield ("thread", obj.id)
     elif isinstance(obj, Meeting):
-        yield ("meeting", obj.id)
+        # Its title is the context of its entries and its being joint decides who sees them;
+        # attendance, times or the minutes' status change nothing indexed.
+        state = inspect(obj)
+        if not state.pending and any(
+            state.attrs[name].history.has_changes()
+            for name in ("title", "is_joint", "minutes_document_id")
+        ):
+            yield ("meeting", obj.id)
     elif isinstance(obj, AgendaItem):
         yield ("agenda_item", obj.id)
     elif isinstance(obj, ActionItem):
@@ -223,18 +233,55 @@ def _action_rows(session, ids: list[int]) -> list[dict]:
     ]
 
 
+def _upsert(session, rows: list[dict]):
+    """Insert or update the entries of ``rows`` (one statement), returning their ids in order.
+
+    An upsert, not a delete and an insert: two transactions reindexing the same thing at once
+    (two people adding to one meeting's agenda) then wait for each other instead of both
+    inserting the same (kind, source_id) and one failing.
+    """
+    entries = SearchEntry.__table__
+    dialect = session.connection().dialect.name
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_for(entries)
+    statement = statement.on_conflict_do_update(
+        index_elements=[entries.c.kind, entries.c.source_id],
+        set_={
+            name: statement.excluded[name]
+            for name in (
+                "group_id",
+                "meeting_id",
+                "thread_id",
+                "number",
+                "title",
+                "context",
+                "body",
+                "indexed_at",
+            )
+        },
+    )
+    return session.execute(
+        statement.returning(entries.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+
+
 def _replace(session, kinds: tuple[str, ...], ids: list[int], rows: list[dict]) -> None:
     """The entries of these sources, as computed now (none for a source that is gone)."""
     entries = SearchEntry.__table__
-    session.execute(delete(entries).where(entries.c.kind.in_(kinds), entries.c.source_id.in_(ids)))
+    kept = {(row["kind"], row["source_id"]) for row in rows}
+    gone = [i for i in ids if not any((kind, i) in kept for kind in kinds)]
+    if gone:
+        session.execute(
+            delete(entries).where(entries.c.kind.in_(kinds), entries.c.source_id.in_(gone))
+        )
     if not rows:
         return
+    now = utcnow()
     for row in rows:
         for name in ("meeting_id", "thread_id", "number"):
             row.setdefault(name, None)
-    new_ids = session.execute(
-        insert(entries).returning(entries.c.id, sort_by_parameter_order=True), rows
-    ).scalars()
+        row["indexed_at"] = now
+    new_ids = _upsert(session, rows)
     backend_for(session).store_terms(
         session, [(i, row["title"], row["body"]) for i, row in zip(new_ids, rows, strict=True)]
     )

@@ -18,8 +18,10 @@ from sqlalchemy import and_, false, func, or_, select, true
 
 from workspace.discussions.service import page_of
 from workspace.extensions import db
-from workspace.groups.models import Group, Membership
-from workspace.meetings.models import Meeting, Participant
+from workspace.groups.access import member_group_ids
+from workspace.groups.models import Group
+from workspace.meetings.access import guest_meeting_ids
+from workspace.meetings.models import Meeting
 from workspace.people.access import is_coordinator, is_external
 from workspace.search import text
 from workspace.search.backends import backend_for
@@ -41,29 +43,19 @@ def kind_labels() -> dict[str, str]:
     }
 
 
-def _guest_meetings(user):
-    """Joint meetings an external participant was invited to."""
-    return (
-        select(Participant.meeting_id)
-        .join(Meeting, Participant.meeting_id == Meeting.id)
-        .where(Participant.user_id == user.id, Meeting.is_joint.is_(True))
-    )
-
-
 def visible_to(user):
     """The SQL condition on search_entries: what this person may see."""
     if not getattr(user, "is_authenticated", False):
         return false()
     if is_coordinator(user):
         return true()
-    member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-    condition = SearchEntry.group_id.in_(member_of)
+    condition = SearchEntry.group_id.in_(member_group_ids(user))
     if is_external(user):
         condition = or_(
             condition,
             and_(
                 SearchEntry.kind.in_(Kind.OF_MEETINGS),
-                SearchEntry.meeting_id.in_(_guest_meetings(user)),
+                SearchEntry.meeting_id.in_(guest_meeting_ids(user)),
             ),
         )
     return condition
@@ -73,10 +65,9 @@ def group_choices(user) -> list[Group]:
     """The groups a person may narrow the search to: those whose content they may find."""
     query = select(Group).order_by(Group.name)
     if not is_coordinator(user):
-        member_of = select(Membership.group_id).where(Membership.user_id == user.id)
-        condition = Group.id.in_(member_of)
+        condition = Group.id.in_(member_group_ids(user))
         if is_external(user):
-            guest_groups = select(Meeting.group_id).where(Meeting.id.in_(_guest_meetings(user)))
+            guest_groups = select(Meeting.group_id).where(Meeting.id.in_(guest_meeting_ids(user)))
             condition = or_(condition, Group.id.in_(guest_groups))
         query = query.where(condition)
     return list(db.session.scalars(query))
