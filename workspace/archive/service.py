@@ -32,7 +32,7 @@ from itertools import groupby
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from workspace.accounts.models import User
 from workspace.attachments import content
@@ -619,8 +619,18 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def _meetings(group: Group) -> Iterable[Meeting]:
+    # What each meeting's files show, loaded for all of them in a few queries (not per meeting).
     return db.session.scalars(
-        select(Meeting).where(Meeting.group_id == group.id).order_by(Meeting.starts_at, Meeting.id)
+        select(Meeting)
+        .where(Meeting.group_id == group.id)
+        .options(
+            selectinload(Meeting.items),
+            selectinload(Meeting.participants),
+            selectinload(Meeting.guests),
+            selectinload(Meeting.series),
+            selectinload(Meeting.minutes),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
     ).unique()
 
 
