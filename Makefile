@@ -52,9 +52,12 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Benchmarks (not part of `make test`): results in bench/results/.
+# Benchmarks (not part of `make test`): results in bench/results/. bench/run.py is the whole
+# benchmark of issue 8 (gunicorn + wrk, needs `apt-get install wrk`; BENCH_ARGS to narrow it,
+# e.g. BENCH_ARGS="--sizes realistic --backends sqlite"); the others measure one part each.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)  # runs bench/storage.py too
 	$(BIN)/python bench/revisions.py
 	$(BIN)/python bench/discussions.py
 	$(BIN)/python bench/search.py

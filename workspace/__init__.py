@@ -93,4 +93,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     attachments.init_app(app)
     archive.init_app(app)
     cli.init_app(app)
+    if app.config.get("BENCH_BARE_ENDPOINT"):  # bench/run.py only, never by default
+        from workspace import bench_support
+
+        bench_support.init_app(app)
     return app
