@@ -43,6 +43,7 @@ ROUTES = {
     "search.index": ("GET", "/cerca?q=linee"),
     "overview.index": ("GET", "/panoramica"),
     "archive.download": ("GET", "/gruppi/{group}/archivio.zip"),
+    "mydata.export": ("GET", "/profilo/i-miei-dati.json"),
     "people.deactivate": ("POST", "/persone/{person}/disattiva"),
     "people.reactivate": ("POST", "/persone/{person}/riattiva"),
     "invitations.index": ("GET", "/inviti"),

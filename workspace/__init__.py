@@ -72,9 +72,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         archive,
         attachments,
         audit,
+        backups,
         discussions,
         documents,
         meetings,
+        mydata,
         notifications,
         overview,
         search,
@@ -92,6 +94,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     audit.init_app(app)
     attachments.init_app(app)
     archive.init_app(app)
+    backups.init_app(app)
+    mydata.init_app(app)
     cli.init_app(app)
     if app.config.get("BENCH_BARE_ENDPOINT"):  # bench/run.py only, never by default
         from workspace import bench_support

@@ -20,6 +20,7 @@ ACTIONS = {
     "person.activated": _l("Account riattivato"),
     "person.deactivated": _l("Account disattivato"),
     "person.updated": _l("Profilo modificato da un coordinatore"),
+    "person.data_exported": _l("Dati personali scaricati"),
     "group.created": _l("Gruppo creato"),
     "group.updated": _l("Impostazioni del gruppo cambiate"),
     "group.archived": _l("Gruppo archiviato"),
