@@ -423,8 +423,13 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
         by=sara,
     )
     meetings.add_item(joint, title="Casi da condividere", owner_id=None, duration=30, by=sara)
-    # What the demo's past did notify is history, already read (and never mailed): a new
-    # visitor's bell starts at zero.
+    _past_is_read()
+    return True
+
+
+def _past_is_read() -> None:
+    """What the demo's past did notify is history, already read (and never mailed): a new
+    visitor's bell starts at zero."""
     from workspace.clock import utcnow
     from workspace.notifications.models import Notification
 
@@ -432,7 +437,6 @@ def ensure_meetings(groups: dict[str, Group], *, today: date | None = None) -> b
         update(Notification).where(Notification.read_at.is_(None)).values(read_at=utcnow())
     )
     db.session.commit()
-    return True
 
 
 DEMO_THREAD_TITLE = "Come riscriviamo la sezione sulle finalità?"
@@ -462,7 +466,6 @@ def ensure_discussion(groups: dict[str, Group]) -> bool:
             "Propongo di partire dalle finalità: sono scritte per il 2014 e non parlano dei "
             "genitori affidatari. Chi se ne occupa?"
         ),
-        document=document,
     )
     discussions.reply(
         thread,
@@ -485,6 +488,7 @@ def ensure_discussion(groups: dict[str, Group]) -> bool:
             section=None,
             summary="Finalità: il lavoro con il coordinamento affidi",
         )
+    _past_is_read()
     return True
 
 
