@@ -95,6 +95,14 @@ def _largest_id(model) -> int:
     return 2**31 - 1  # INTEGER is 32 bits on PostgreSQL (SQLite would take 64)
 
 
+def insert_for(dialect_name: str):
+    """``insert`` with ON CONFLICT for the database in use (upserts on both SQLite and
+    PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
 def get_or_404(model: type[Model], ident: int) -> Model:
     """The row with this id, or 404; an id no column can hold is simply not found.
 

@@ -17,6 +17,14 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ROME)
 
 
+def locale_of(user) -> str:
+    """The language of mail to ``user`` (outside any request): their choice, if offered."""
+    chosen = getattr(getattr(user, "profile", None), "locale", None)
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():

@@ -12,29 +12,22 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from sqlalchemy import and_, false, func, literal, or_, select, true, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workspace.accounts.models import User
 from workspace.activity.models import Event, EventKind, GroupVisit
 from workspace.clock import utcnow
+from workspace.database import insert_for
 from workspace.extensions import db
 from workspace.groups.access import member_group_ids
 from workspace.groups.models import Group, Membership
 from workspace.people.access import is_coordinator, is_external
+from workspace.texts.plain import shorten
 
 PAGE_SIZE = 30
 TITLE_LENGTH = 300
 SUMMARY_LENGTH = 300
 # Moving around a group within this time is one visit: what was new stays marked as new.
 VISIT_GAP = timedelta(minutes=30)
-
-
-def _shorten(value: str | None, limit: int) -> str:
-    value = " ".join((value or "").split())
-    if len(value) <= limit:
-        return value
-    return value[: limit - 1].rstrip() + "…"
 
 
 # -- Recording ----------------------------------------------------------------------------------
@@ -57,8 +50,8 @@ def record(
         group_id=group if isinstance(group, int) else group.id,
         actor_id=actor.id if actor is not None else None,
         service_id=getattr(profile, "service_id", None),
-        title=_shorten(title, TITLE_LENGTH),
-        summary=_shorten(summary, SUMMARY_LENGTH),
+        title=shorten(title, TITLE_LENGTH),
+        summary=shorten(summary, SUMMARY_LENGTH),
         created_at=utcnow(),
         **keys,
     )
@@ -104,7 +97,7 @@ def retell(*, thread_id: int, message_number: int, summary: str) -> None:
     db.session.execute(
         update(Event)
         .where(Event.thread_id == thread_id, Event.message_number == message_number)
-        .values(summary=_shorten(summary, SUMMARY_LENGTH))
+        .values(summary=shorten(summary, SUMMARY_LENGTH))
     )
 
 
@@ -212,13 +205,14 @@ def since_previous(
     """What others did in the person's groups (or in ``group``) since ``since``, newest first."""
     if since is None:
         return []
-    query = select(Event).where(visible(user), Event.created_at > since, _not_by(user))
+    query = select(Event).where(visible(user), Event.created_at > since, by_others(user))
     if group is not None:
         query = query.where(Event.group_id == group.id)
     return list(db.session.scalars(query.order_by(Event.id.desc()).limit(limit)))
 
 
-def _not_by(user: User):
+def by_others(user: User):
+    """Events someone else did (or nobody in particular)."""
     return or_(Event.actor_id.is_(None), Event.actor_id != user.id)
 
 
@@ -242,7 +236,7 @@ def new_counts(user: User, groups: Iterable[Group], fallback: datetime | None) -
         .where(
             Event.group_id.in_(ids),
             visible(user),
-            _not_by(user),
+            by_others(user),
             since.is_not(None),
             Event.created_at > since,
         )
@@ -271,11 +265,9 @@ def visit(group: Group, user: User) -> datetime | None:
         row = connection.execute(select(table.c.seen_at, table.c.previous_at).where(key)).first()
         if row is None:
             # The same person's other tab may insert it at the same moment: theirs stands.
-            insert_for = (
-                postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-            )
+            insert = insert_for(connection.dialect.name)
             connection.execute(
-                insert_for(table)
+                insert(table)
                 .values(user_id=user.id, group_id=group.id, seen_at=now)
                 .on_conflict_do_nothing()
             )

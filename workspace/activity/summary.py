@@ -16,9 +16,10 @@ from sqlalchemy import or_, select, update
 from workspace.accounts.models import User
 from workspace.activity.display import sentence
 from workspace.activity.models import Event, WeeklySummary
-from workspace.activity.service import _not_by, link, visible
+from workspace.activity.service import by_others, link, visible
 from workspace.clock import utcnow
 from workspace.extensions import db
+from workspace.i18n import locale_of
 from workspace.mail import MailError, absolute_url, send_mail
 
 WEEK = timedelta(days=7)
@@ -65,7 +66,7 @@ def events_for(user: User, since: datetime, until: datetime) -> list[Event]:
             select(Event)
             .where(
                 visible(user),
-                _not_by(user),
+                by_others(user),
                 Event.created_at > since,
                 Event.created_at <= until,
             )
@@ -130,9 +131,7 @@ def _sections(events: list[Event]):
 
 
 def _mail(user: User, events: list[Event], *, since: datetime) -> None:
-    locale = getattr(user.profile, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    if locale not in current_app.config["LANGUAGES"]:
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = locale_of(user)
     public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
 
     def absolute(event: Event) -> str:

@@ -24,7 +24,7 @@ from workspace.accounts.models import User
 from workspace.clock import utcnow
 from workspace.extensions import db
 from workspace.groups.models import Group
-from workspace.i18n import ROME
+from workspace.i18n import ROME, locale_of
 from workspace.mail import MailError, absolute_url, send_mail
 from workspace.notifications.models import (
     Kind,
@@ -35,6 +35,7 @@ from workspace.notifications.models import (
     Subscription,
     Target,
 )
+from workspace.texts.plain import shorten
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,6 @@ class NotificationError(ValueError):
 
 def _user_id(person: User | int) -> int:
     return person if isinstance(person, int) else person.id
-
-
-def _shorten(value: str, limit: int) -> str:
-    value = " ".join((value or "").split())
-    if len(value) <= limit:
-        return value
-    return value[: limit - 1].rstrip() + "…"
 
 
 def _is_local_path(url: str) -> bool:
@@ -122,8 +116,8 @@ def notify(
             kind=Kind(kind).value,
             group_id=group.id if group is not None else None,
             actor_id=actor.id if actor is not None else None,
-            title=_shorten(title, TITLE_LENGTH),
-            excerpt=_shorten(excerpt, EXCERPT_LENGTH),
+            title=shorten(title, TITLE_LENGTH),
+            excerpt=shorten(excerpt, EXCERPT_LENGTH),
             url=url,
             source=source,
             created_at=now,
@@ -651,9 +645,7 @@ def _mail(user: User, preference: MailPreference, ids: list[int], *, digest: boo
         db.session.scalars(select(Notification).where(Notification.id.in_(ids))).unique()
     )
     shown = sorted(notifications, key=lambda n: (n.created_at, n.id), reverse=True)[:MAIL_ITEMS]
-    locale = getattr(user.profile, "locale", None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    if locale not in current_app.config["LANGUAGES"]:
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    locale = locale_of(user)
     with force_locale(locale):
         context = {
             "user": user,

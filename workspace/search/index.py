@@ -23,10 +23,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import delete, event, func, inspect, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workspace.clock import utcnow
+from workspace.database import insert_for
 from workspace.discussions.models import Message, Thread
 from workspace.documents.models import Document
 from workspace.extensions import db
@@ -242,8 +241,7 @@ def _upsert(session, rows: list[dict]):
     """
     entries = SearchEntry.__table__
     dialect = session.connection().dialect.name
-    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_for(entries)
+    statement = insert_for(dialect)(entries)
     statement = statement.on_conflict_do_update(
         index_elements=[entries.c.kind, entries.c.source_id],
         set_={
