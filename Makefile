@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/activity.py
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

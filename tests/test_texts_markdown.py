@@ -9,10 +9,14 @@ from hypothesis import strategies as st
 from workspace.texts.markdown import (
     ANCHOR_PREFIX,
     FALLBACK_ANCHOR,
+    MAX_DELIMITERS,
+    MAX_ENTITIES,
+    MAX_LINES,
     Heading,
     Rendered,
     render,
     slugify,
+    too_costly,
 )
 from workspace.texts.sections import split_sections
 
@@ -149,3 +153,47 @@ def test_rendering_leaves_the_cycle_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# Texts built to be costly: quadratic in html5lib (entities in one text node), slow in the
+# parser (unclosed links) or in both (a block per line). Shown plain, every character kept.
+COSTLY = {
+    "entities": "&" * (MAX_ENTITIES + 1),
+    "angles": "a<b\n\n" * (MAX_ENTITIES + 1),
+    "brackets": "[a](" * (MAX_DELIMITERS // 2 + 1),
+    "lines": "a\n" * (MAX_LINES + 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COSTLY))
+def test_a_text_built_to_be_costly_is_shown_plain_and_whole(name):
+    text = COSTLY[name]
+    assert too_costly(text)
+    rendered = render(text)
+    assert rendered.headings == []
+    shown = re.sub(r"<br>\n|</p>\n?|<p class=\"plain-text\">", "", rendered.html)
+    assert "<" not in shown.replace("&lt;", "")
+    import html
+
+    assert html.unescape(shown).replace("\n", "") == text.replace("\n", "")
+
+
+def test_real_texts_are_not_costly():
+    guidelines = "".join(
+        f"## Articolo {n}\n\nIl **genitore** e il _minore_ si incontrano [qui](/gruppi/x) "
+        f"con l'operatore & l'educatore (età < 14 anni).\n\n- punto uno\n- punto due\n\n"
+        for n in range(1500)
+    )
+    assert len(guidelines) > 200_000
+    assert not too_costly(guidelines)
+    assert render(guidelines).headings
+
+
+@given(st.text(alphabet="&<>\"'[]!*_`~\\ab\n ", max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_plain_rendering_is_safe_whatever_the_text(text):
+    from workspace.texts.markdown import _plain_paragraphs
+
+    html_text = _plain_paragraphs(text)
+    tags = re.findall(r"<[^>]*>", html_text)
+    assert set(tags) <= {'<p class="plain-text">', "</p>", "<br>"}

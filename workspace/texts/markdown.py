@@ -176,9 +176,45 @@ def render(
     """``text`` as safe HTML. ``anchors=False`` leaves headings without ids (a message on a page
     with many others); ``mentions`` maps known handles (lowercase) to the names to show.
 
-    The time it takes is linear in the size of the text (and of its HTML)."""
+    The time it takes is linear in the size of the text (and of its HTML), with a constant that
+    is small for any text a person writes. A text built to be costly (see ``too_costly``) is
+    shown as plain paragraphs instead: every character kept, no formatting."""
+    if too_costly(text):
+        return Rendered(_plain_paragraphs(text), [])
     with _cycle_collector_paused():
         return _render(text, anchors=anchors, mentions=mentions)
+
+
+# What a hostile text can pile up, and what makes the parser and the sanitiser slow: each line
+# is a block, each ``&<>"`` an entity that html5lib appends to its text node one at a time
+# (quadratic in a node: 500,000 "&" took 113 s), each ``[`` or ``!`` a link the parser tries to
+# close (35 µs each). Real texts stay far below: the 100 KB guidelines have ~2,000 lines, a
+# few hundred entities and brackets. Past any limit the text is shown plain, which is linear.
+MAX_LINES = 30_000
+MAX_ENTITIES = 20_000
+MAX_DELIMITERS = 40_000
+_ENTITY_CHARS = re.compile(r'[&<>"]')
+_DELIMITERS = re.compile(r"[\[\]!*_`~\\]")
+
+
+def too_costly(text: str) -> bool:
+    """Whether ``text`` has more lines, entities or inline delimiters than any real text."""
+    return (
+        text.count("\n") > MAX_LINES
+        or len(_ENTITY_CHARS.findall(text)) > MAX_ENTITIES
+        or len(_DELIMITERS.findall(text)) > MAX_DELIMITERS
+    )
+
+
+def _plain_paragraphs(text: str) -> str:
+    """Paragraphs at blank lines, line breaks kept, everything else as typed. Safe without the
+    sanitiser: ``escapeHtml`` leaves no markup and the tags are ours."""
+    paragraphs = (part.strip("\n") for part in re.split(r"\n\s*\n", text))
+    return "\n".join(
+        '<p class="plain-text">' + escapeHtml(part).replace("\n", "<br>\n") + "</p>"
+        for part in paragraphs
+        if part.strip()
+    )
 
 
 def _render(text: str, *, anchors: bool, mentions: Mapping[str, str] | None) -> Rendered:
