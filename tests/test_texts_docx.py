@@ -442,3 +442,17 @@ def test_a_realistic_document_is_quick_and_complete():
         "mailto:segreteria@comune.example.it",
         "https://www.comune.example.it/modulistica",
     ]
+
+
+def test_a_text_built_to_be_costly_is_written_plain_and_whole():
+    # As the page shows it: plain paragraphs (workspace.texts.markdown.too_costly), so that a
+    # hostile text cannot hold a worker (500,000 "&" took seconds to parse, 166,000 blocks ten).
+    from workspace.texts.markdown import MAX_ENTITIES
+
+    text = "Premessa *non* formattata\n\n" + "&<" * MAX_ENTITIES + "\n\n" + "a\n\n" * 3000
+    document = docx.Document(io.BytesIO(markdown_to_docx(text, title="Linee guida")))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[1] == "Premessa *non* formattata"  # after the title, as typed
+    assert paragraphs[2] == "&<" * MAX_ENTITIES
+    assert paragraphs[3:-1] == ["a"] * (len(paragraphs) - 4)
+    assert paragraphs[-1].split() == ["a"] * (3000 - len(paragraphs) + 4)
