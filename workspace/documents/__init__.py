@@ -30,10 +30,12 @@ def document_trail(document, link: bool = True) -> list[tuple[str, str | None]]:
 
 def init_app(app: Flask) -> None:
     from workspace.documents import owners
-    from workspace.documents.routes import bp, change_rule
+    from workspace.documents.routes import bp, change_rule, draft_not_kept
+    from workspace.errors import register_unavailable_fragment
     from workspace.groups.panels import Panel, register_panel
 
     app.register_blueprint(bp)
+    register_unavailable_fragment(app, "draft-status", draft_not_kept)
     app.add_template_global(document_trail)
     app.add_template_global(owners.notes_about, "document_notes")
     app.add_template_global(change_rule, "document_rule")

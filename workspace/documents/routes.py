@@ -3,6 +3,7 @@
 import re
 import secrets
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from flask import (
@@ -480,6 +481,21 @@ def keep_draft(slug: str, document_id: int):
         response.headers["Retry-After"] = "5"
         return response
     return render_template("documents/_draft_status.html", saved=draft.updated_at)
+
+
+def draft_not_kept() -> str | None:
+    """The autosave's status when the database is away (workspace.errors): not kept, trying
+    again shortly; the text stays in the editor meanwhile. Nothing here may use the database."""
+    if request.endpoint != "documents.keep_draft":
+        return None
+    args = request.view_args or {}
+    return render_template(
+        "documents/_draft_status.html",
+        saved=None,
+        retry=True,
+        document=SimpleNamespace(id=args["document_id"]),
+        group=SimpleNamespace(slug=args["slug"]),
+    )
 
 
 @bp.post("/<int:document_id>/bozza/elimina")
