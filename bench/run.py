@@ -211,7 +211,14 @@ def copy_to_postgresql(sqlite_path: Path, url: str) -> None:
     from workspace.extensions import db
     from workspace.search.index import rebuild
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TWO_FACTOR_REQUIRED_ROLES": [],
+        }
+    )
     source = create_engine(f"sqlite:///{sqlite_path}")
     with app.app_context():
         with db.engine.begin() as connection:
@@ -255,7 +262,12 @@ def rebuild_in_database(database_url: str, manifest: dict, repeats: int = 20) ->
     from workspace.revisions import service as revisions
 
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database_url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TWO_FACTOR_REQUIRED_ROLES": [],
+        }
     )
     with app.app_context():
         document = db.session.get(Document, manifest["guidelines_id"])
@@ -329,6 +341,8 @@ class Server:
             "FLASK_BENCH_BARE_ENDPOINT": "1",
             "MAIL_OUTBOX": "",
             "FLASK_MAIL_OUTBOX": "false",
+            # The benchmark signs a coordinator in with a password only.
+            "FLASK_TWO_FACTOR_REQUIRED_ROLES": "[]",
         }
         env.pop("TEST_DATABASE_URL", None)
         with self.log_path.open("w") as log_file:

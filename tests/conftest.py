@@ -42,6 +42,9 @@ def _settings(database_url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "MAIL_OUTBOX": True,
         "SERVER_NAME": "tavolo.test",
+        # Coordinators sign in with a password only here; tests/test_two_factor.py checks
+        # the production default (["coordinator"]).
+        "TWO_FACTOR_REQUIRED_ROLES": [],
     }
     settings.update(extra)
     return settings

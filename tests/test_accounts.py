@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from werkzeug.security import check_password_hash
+
 from tests.support import PASSWORD, link_in, plain, text
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.clock import utcnow
@@ -109,10 +111,14 @@ def test_next_parameter_is_followed_only_within_the_site(client, make_user):
 
 
 def test_remember_me_sets_a_lasting_cookie(client, auth, make_user):
+    # "Ricordami" makes the session cookie outlive the browser (with its own longer timeouts,
+    # tests/test_sessions.py); Flask-Login's remember_token is not issued any more.
     response = auth.login(make_user(), remember=True)
     cookies = response.headers.getlist("Set-Cookie")
-    remember = [c for c in cookies if c.startswith("remember_token=")]
-    assert remember and "HttpOnly" in remember[0] and "SameSite=Lax" in remember[0]
+    session = [c for c in cookies if c.startswith("session=")]
+    assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+    assert "Expires=" in session[0]
+    assert not [c for c in cookies if c.startswith("remember_token=")]
 
 
 def test_session_cookie_flags(client, auth, make_user):
@@ -255,30 +261,27 @@ def test_disabling_an_account_ends_its_sessions(make_app, make_user):
     assert db.session.get(User, person.id).active is False
 
 
-def _remember_cookie(client):
-    return client.get_cookie("remember_token", domain="tavolo.test")
+def _session_cookie(client):
+    return client.get_cookie("session", domain="tavolo.test")
 
 
-def test_logout_forgets_the_remember_me_cookie_everywhere(make_app, make_user):
+def test_logout_makes_every_copy_of_the_remembered_session_worthless(make_app, make_user):
     app = make_app()
     user = make_user()
     browser = app.test_client()
     browser.post("/accedi", data={"email": user.email, "password": PASSWORD, "remember": "y"})
-    copy = _remember_cookie(browser).value
+    copy = _session_cookie(browser).value
     # The cookie alone signs in (a browser restarted, or someone who copied it).
     elsewhere = app.test_client()
-    elsewhere.set_cookie("remember_token", copy, domain="tavolo.test")
+    elsewhere.set_cookie("session", copy, domain="tavolo.test")
     assert elsewhere.get("/").status_code == 200
 
     response = browser.post("/esci")
     assert response.status_code == 302
-    deleted = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
-    assert deleted and "Expires=Thu, 01 Jan 1970" in deleted[0]
-    assert _remember_cookie(browser) is None
     assert browser.get("/").status_code == 302
     # Every copy of the cookie is worthless now, and so is the other session.
     stale = app.test_client()
-    stale.set_cookie("remember_token", copy, domain="tavolo.test")
+    stale.set_cookie("session", copy, domain="tavolo.test")
     assert stale.get("/").status_code == 302
     assert elsewhere.get("/").status_code == 302
     # The person signs in again as usual.
@@ -385,3 +388,141 @@ def test_completing_a_reset_clears_the_attempts(client, make_user, outbox):
         link, data={"password": "nuova-password-sicura", "confirm": "nuova-password-sicura"}
     )
     assert LoginAttempt.query.filter_by(email=user.email).count() == 0
+
+
+# -- Password hash settings and rehashing at sign-in (ASVS V11.4.2) -------------------------------
+
+
+def _hash_with(user, method):
+    from werkzeug.security import generate_password_hash
+
+    user.password_hash = generate_password_hash(PASSWORD, method=method)
+    db.session.commit()
+    return user.password_hash
+
+
+def _stored_hash(user):
+    db.session.expire_all()
+    return db.session.get(User, user.id).password_hash
+
+
+def test_the_default_password_hash_meets_asvs(make_app):
+    from workspace import config
+
+    assert config.PASSWORD_HASH_METHOD == "scrypt:32768:8:3"
+    app = make_app(PASSWORD_HASH_METHOD=config.PASSWORD_HASH_METHOD)
+    from workspace.accounts.service import hash_password
+
+    with app.app_context():
+        assert hash_password(PASSWORD).startswith("scrypt:32768:8:3$")
+
+
+def test_an_old_password_hash_is_upgraded_at_sign_in(make_app, make_user):
+    app = make_app(PASSWORD_HASH_METHOD="scrypt:32768:8:3")
+    with app.app_context():
+        user = make_user()
+        old = _hash_with(user, "scrypt")  # Werkzeug's default, scrypt:32768:8:1
+        assert old.startswith("scrypt:32768:8:1$")
+        session_id = user.session_id
+        client = app.test_client()
+        assert (
+            client.post("/accedi", data={"email": user.email, "password": PASSWORD}).status_code
+            == 302
+        )
+        new = _stored_hash(user)
+        assert new.startswith("scrypt:32768:8:3$") and new != old
+        # The same password, so the person's sessions go on; the sign-in was recorded as usual.
+        stored = db.session.get(User, user.id)
+        assert stored.session_id == session_id and stored.last_login_at is not None
+        assert client.get("/").status_code == 200
+        client.post("/esci")
+        assert (
+            client.post("/accedi", data={"email": user.email, "password": PASSWORD}).status_code
+            == 302
+        )
+        assert _stored_hash(user) == new  # already current: not hashed again
+
+
+def test_a_password_hash_with_the_current_settings_is_left_alone(client, auth, make_user):
+    user = make_user()
+    before = _stored_hash(user)
+    assert auth.login(user).status_code == 302
+    assert _stored_hash(user) == before
+
+
+def test_a_failed_sign_in_does_not_rehash(client, auth, make_user):
+    user = make_user()
+    old = _hash_with(user, "pbkdf2:sha256:999")
+    assert auth.login(user, password="non-la-mia-password").status_code == 422
+    assert _stored_hash(user) == old
+    user.active = False  # the right password of a disabled account is no sign-in either
+    db.session.commit()
+    assert auth.login(user).status_code == 422
+    assert _stored_hash(user) == old
+
+
+def test_a_throttled_sign_in_does_not_rehash(make_app, make_user):
+    app = make_app(LOGIN_MAX_FAILURES_PER_ACCOUNT=1)
+    with app.app_context():
+        user = make_user()
+        old = _hash_with(user, "pbkdf2:sha256:999")
+        client = app.test_client()
+        client.post("/accedi", data={"email": user.email, "password": "sbagliata-sbagliata"})
+        response = client.post("/accedi", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 429
+        assert _stored_hash(user) == old
+
+
+# -- The current password typed to change it counts as a sign-in attempt ---------------------------
+
+
+def _change(client, current, new="un-altra-password-lunga", **kwargs):
+    return client.post(
+        "/profilo/password",
+        data={"current_password": current, "new_password": new, "confirm": new},
+        **kwargs,
+    )
+
+
+def test_a_wrong_current_password_is_a_failed_sign_in(client, login_as):
+    from workspace.audit.models import AuditEntry
+
+    user = login_as()
+    assert _change(client, "non-la-mia-password").status_code == 422
+    assert LoginAttempt.query.filter_by(email=user.email).count() == 1
+    failed = AuditEntry.query.filter_by(action="auth.login_failed").one()
+    assert failed.target_id == user.id and failed.detail == "password check: password change"
+    # An empty field is not a guess: the form asks for it, nothing is counted.
+    assert _change(client, "").status_code == 422
+    assert LoginAttempt.query.filter_by(email=user.email).count() == 1
+
+
+def test_guessing_the_current_password_is_throttled(client, login_as):
+    user = login_as()
+    for _ in range(5):
+        assert _change(client, "non-la-mia-password").status_code == 422
+    # Even the right password waits now, and the message is next to the field.
+    response = _change(client, PASSWORD)
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "Troppi tentativi" in page and 'aria-describedby="current_password-error"' in page
+    db.session.expire_all()
+    assert check_password_hash(db.session.get(User, user.id).password_hash, PASSWORD)
+    response = _change(client, PASSWORD, headers={"HX-Request": "true"})
+    assert response.status_code == 429 and "<html" not in response.get_data(as_text=True)
+    # The account is locked for signing in too, as after five wrong passwords at /accedi.
+    client.post("/esci")
+    assert (
+        client.post("/accedi", data={"email": user.email, "password": PASSWORD}).status_code == 429
+    )
+
+
+def test_a_throttled_address_cannot_check_the_current_password(make_app, make_user):
+    app = make_app(LOGIN_MAX_FAILURES_PER_ADDRESS=3)
+    client = app.test_client()
+    user = make_user()
+    client.post("/accedi", data={"email": user.email, "password": PASSWORD})
+    for n in range(3):
+        other = app.test_client()
+        other.post("/accedi", data={"email": f"x{n}@comune.example.it", "password": "no-no-no-1"})
+    assert _change(client, PASSWORD).status_code == 429

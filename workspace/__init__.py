@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workspace.home.routes import bp as home_bp
     from workspace.invitations.routes import bp as invitations_bp
     from workspace.people.routes import bp as people_bp
+    from workspace.twofactor.routes import bp as twofactor_bp
 
     for blueprint in (
         home_bp,
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         people_bp,
         directory_bp,
         groups_bp,
+        twofactor_bp,
     ):
         app.register_blueprint(blueprint)
     from workspace import (
@@ -80,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         notifications,
         overview,
         search,
+        throttling,
     )
     from workspace.accounts import expired
 
@@ -97,6 +100,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     backups.init_app(app)
     mydata.init_app(app)
     cli.init_app(app)
+    throttling.init_app(app)  # after every blueprint: it limits views by endpoint name
     if app.config.get("BENCH_BARE_ENDPOINT"):  # bench/run.py only, never by default
         from workspace import bench_support
 

@@ -14,26 +14,71 @@ SQLALCHEMY_DATABASE_URI = None  # instance/tavolo.db when unset; see finalise()
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-# Sessions and cookies.
+# Sessions and cookies (see workspace.accounts.sessions). The timeouts are checked on the server
+# against times kept in the signed session; in the environment, give them in seconds.
+SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+# "Ricordami su questo computer": the session outlives the browser, with longer timeouts.
+REMEMBER_IDLE_TIMEOUT = timedelta(days=3)
+REMEMBER_ABSOLUTE_TIMEOUT = timedelta(days=14)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = False
+SESSION_COOKIE_SECURE = False  # True whenever PUBLIC_URL is https (finalise)
+# Flask-Login's own remember-me cookie is not used; these only govern deleting an old one.
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
-REMEMBER_COOKIE_DURATION = timedelta(days=14)
-PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+PERMANENT_SESSION_LIFETIME = None  # the cookie's lifetime: REMEMBER_ABSOLUTE_TIMEOUT
+
+# Second factor (workspace.twofactor): the roles that must use it, and the AES-256-GCM key that
+# encrypts the TOTP secrets, 32 bytes in URL-safe base64 (None: derived from SECRET_KEY, so
+# rotating SECRET_KEY without setting this to the old derived key, twofactor.service.derived_key,
+# means everybody enrolled signs in with a recovery code and enrols again).
+TWO_FACTOR_REQUIRED_ROLES = ["coordinator"]
+TWO_FACTOR_KEY = None
+TWO_FACTOR_PENDING_LIFETIME = timedelta(minutes=5)
 
 # CSRF tokens stay valid for the whole session: a form left open over lunch must still post.
 WTF_CSRF_TIME_LIMIT = None
 
-# Passwords: scrypt (Werkzeug's default) is a slow, memory-hard KDF.
-PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method name)
+# Passwords: scrypt, a slow, memory-hard KDF. Werkzeug's default (N=2^15, r=8, p=1) is below
+# OWASP ASVS 5.0's minimum; N=2^15 with p=3 meets it with the same 32 MiB of memory. A password
+# hashed with other settings is hashed again at the person's next sign-in.
+PASSWORD_HASH_METHOD = "scrypt:32768:8:3"  # noqa: S105 (a method name)
 PASSWORD_MIN_LENGTH = 8
 
 # Sign-in throttling, counted in the database so every worker sees the same numbers.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_ADDRESS = 20
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+# Rate limits in front of sign-in, reset, invitations and the second factor (workspace.throttling),
+# as Flask-Limiter strings; they count every request, not only failures. REDIS_URL (for example
+# redis://localhost:6379/0) shares the counts among all servers; unset, each worker counts in
+# its own memory and the database lockout above is what the workers share.
+REDIS_URL = None
+RATELIMIT_ENABLED = True
+RATELIMIT_KEY_PREFIX = "tavolo"
+# Per client address: generous enough for an office behind one address signing in at 9:00.
+RATELIMIT_LOGIN = "30 per minute;300 per hour"
+RATELIMIT_RESET = "10 per minute;50 per hour"
+RATELIMIT_LINK = "20 per minute;200 per hour"  # opening invitation and reset links
+RATELIMIT_INVITATION = "20 per minute;200 per hour"  # sending invitations
+# Per account (the e-mail in the form; for a resend, the invitation).
+RATELIMIT_LOGIN_ACCOUNT = "10 per minute;60 per hour"
+RATELIMIT_RESET_ACCOUNT = "10 per minute;30 per hour"
+RATELIMIT_INVITATION_ACCOUNT = "5 per minute;20 per hour"
+
+# Search: a query that runs longer than this is stopped and the person asked for more precise
+# words (PostgreSQL statement_timeout; SQLite a progress handler with the same deadline).
+SEARCH_TIMEOUT_MS = 5_000
+
+# Retention, applied by `flask prune` (run it daily): how many days each kind of record is kept.
+# The audit log: never fewer than 183 (workspace.audit.service.MIN_RETENTION_DAYS).
+AUDIT_RETENTION_DAYS = 365
+# Notifications already read (unread ones stay until they are read).
+NOTIFICATION_RETENTION_DAYS = 180
+# Failed sign-ins and password-reset requests, kept for throttling.
+LOGIN_ATTEMPT_RETENTION_DAYS = 30
 
 INVITATION_LIFETIME = timedelta(days=7)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
@@ -101,6 +146,7 @@ _PLAIN_ENV = (
     "PROXY_FIX_X_HOST",
     "PROXY_FIX_X_PORT",
     "PROXY_FIX_X_PREFIX",
+    "REDIS_URL",
 )
 
 
@@ -152,6 +198,40 @@ def finalise(app: Flask) -> None:
             "for example https://tavolo.provincia.example.it: links in invitation and password "
             "reset mail are built on it."
         )
+    finalise_sessions(app)
+
+
+# Set by finalise in production behind https (the prefix needs Secure, Path=/ and no Domain).
+HOST_COOKIE_NAME = "__Host-tavolo_session"
+_DURATIONS = (
+    "SESSION_IDLE_TIMEOUT",
+    "SESSION_ABSOLUTE_TIMEOUT",
+    "REMEMBER_IDLE_TIMEOUT",
+    "REMEMBER_ABSOLUTE_TIMEOUT",
+    "TWO_FACTOR_PENDING_LIFETIME",
+)
+
+
+def finalise_sessions(app: Flask) -> None:
+    """Durations read from the environment (seconds) become timedeltas; cookies get ``Secure``
+    when Tavolo is served over https, and in production the ``__Host-`` prefix."""
+    config = app.config
+    for name in _DURATIONS:
+        if isinstance(config.get(name), int | float):
+            config[name] = timedelta(seconds=config[name])
+    if config.get("PERMANENT_SESSION_LIFETIME") is None:
+        config["PERMANENT_SESSION_LIFETIME"] = config["REMEMBER_ABSOLUTE_TIMEOUT"]
+    if isinstance(config.get("TWO_FACTOR_REQUIRED_ROLES"), str):
+        config["TWO_FACTOR_REQUIRED_ROLES"] = [
+            role.strip() for role in config["TWO_FACTOR_REQUIRED_ROLES"].split(",") if role.strip()
+        ]
+    if (config.get("PUBLIC_URL") or "").startswith("https://"):
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+        if not (app.debug or app.testing):
+            config["SESSION_COOKIE_NAME"] = HOST_COOKIE_NAME
+            config["SESSION_COOKIE_PATH"] = "/"
+            config["SESSION_COOKIE_DOMAIN"] = None
 
 
 ATTACHMENTS_PER_MESSAGE = 5  # attachments.service.MAX_PER_MESSAGE (tests check they agree)

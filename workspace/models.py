@@ -24,6 +24,7 @@ from workspace.notifications.models import MailPreference, Notification, Subscri
 from workspace.people.models import Profile, Role
 from workspace.revisions.models import Draft, PendingSave, Presence, Revision, VersionedText
 from workspace.search.models import SearchEntry
+from workspace.twofactor.models import RecoveryCode, TwoFactor
 
 __all__ = [
     "Event",
@@ -68,4 +69,6 @@ __all__ = [
     "Service",
     "User",
     "invitation_groups",
+    "RecoveryCode",
+    "TwoFactor",
 ]

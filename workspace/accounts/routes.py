@@ -2,11 +2,21 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workspace.accounts import service
+from workspace.accounts import service, sessions
 from workspace.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -17,13 +27,26 @@ from workspace.accounts.models import User
 from workspace.extensions import login_manager
 from workspace.people import service as people_service
 from workspace.rendering import render
+from workspace.twofactor import service as twofactor
 
 bp = Blueprint("accounts", __name__)
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    return service.user_for_session(session_id)
+    """The person this session stands for, if it has not timed out (see accounts.sessions).
+
+    Only the session is trusted: Flask-Login also calls this for its "remember me" cookie,
+    which Tavolo does not issue and must not honour (it would bypass the timeouts)."""
+    if session.get("_user_id") != session_id:
+        return None
+    if not sessions.still_valid():
+        sessions.expire()
+        return None
+    user = service.user_for_session(session_id)
+    if user is not None:
+        sessions.touch()
+    return user
 
 
 def safe_next(target: str | None) -> str:
@@ -41,16 +64,34 @@ def safe_next(target: str | None) -> str:
 
 
 def too_many_attempts() -> str:
-    return _(
-        "Troppi tentativi di accesso non riusciti. Attendi qualche minuto e riprova, "
-        "oppure reimposta la password."
-    )
+    return service.too_many_attempts()
+
+
+def signed_in(user: User, *, remember: bool, next_url: str, record: bool = True):
+    """The password was right: ask for the second factor if the person has one, otherwise
+    start the session and go where the person was going."""
+    if twofactor.is_enabled(user):
+        twofactor.start_pending(user, remember=remember, next_url=next_url)
+        return redirect(url_for("twofactor.verify"))
+    if record:
+        service.record_sign_in(user)
+    service.start_session(user, remember=remember)
+    return redirect(next_url)
 
 
 @bp.route("/accedi", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if sessions.take_expired():
+        flash(
+            _(
+                "La sessione è scaduta: per sicurezza, dopo un periodo senza attività (o dopo "
+                "molte ore) bisogna accedere di nuovo. Le bozze che stavi scrivendo sono state "
+                "conservate."
+            ),
+            "warning",
+        )
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
@@ -60,8 +101,11 @@ def login():
         elif result.user is None:
             status, error = 422, _("E-mail o password non corretti.")
         else:
-            service.start_session(result.user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
+            return signed_in(
+                result.user,
+                remember=bool(form.remember.data),
+                next_url=safe_next(request.args.get("next")),
+            )
     if form.errors:
         status = 422
     return render(
@@ -116,9 +160,10 @@ def reset_password(token: str):
         except service.PasswordRuleError as error:
             form.password.errors.append(str(error))
         else:
-            service.start_session(user)
-            flash(_("Password aggiornata. Bentornato!"), "success")
-            return redirect(url_for("home.index"))
+            # A new password is no way around the second factor: it is asked as at sign-in.
+            response = signed_in(user, remember=False, next_url=url_for("home.index"), record=False)
+            flash(_("Password aggiornata. Bentornato!"), "success")  # in the new session
+            return response
     status = 422 if form.errors else 200
     return render_template("accounts/reset.html", form=form, token=token), status
 
@@ -127,17 +172,20 @@ def reset_password(token: str):
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.is_submitted():
         valid = form.validate()
         errors = service.password_change_errors(
-            current_user, form.current_password.data, form.new_password.data
+            current_user, form.current_password.data, form.new_password.data, request.remote_addr
         )
         for name, message in errors.items():
             getattr(form, name).errors = [*getattr(form, name).errors, message]
-        if valid and not errors:
+        if getattr(errors, "throttled", False):
+            status = 429
+        elif valid and not errors:
             service.change_password(current_user, form.new_password.data)
             # The change ended every session of the person, this one too: start a new one.
-            service.start_session(current_user._get_current_object())
+            service.restart_session(current_user._get_current_object())
             flash(
                 _(
                     "Password cambiata. Le altre sessioni aperte con il tuo account sono state "
@@ -146,7 +194,8 @@ def change_password():
                 "success",
             )
             return redirect(url_for("people.profile"))
-    status = 422 if form.errors else 200
+    if form.errors and status == 200:
+        status = 422
     return render(
         "accounts/change_password.html",
         "accounts/_change_password_form.html",

@@ -8,13 +8,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, render_template, session
+from flask import current_app, render_template
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workspace import audit
+from workspace.accounts import sessions
 from workspace.accounts.models import LoginAttempt, PasswordReset, User
 from workspace.accounts.passwords import password_problem
 from workspace.clock import utcnow
@@ -66,34 +67,49 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def user_for_session(session_id: str) -> User | None:
-    """The active person a session or "remember me" cookie stands for (see User.get_id)."""
+    """The active person a session stands for (see User.get_id)."""
     user = db.session.scalar(select(User).where(User.session_id == session_id))
     return user if user is not None and user.active else None
 
 
-def _keep_only_language() -> None:
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+def start_session(user: User, remember: bool = False, *, second_factor: bool = False) -> None:
+    """A fresh session for the person, after a sign-in with their credentials: nothing of the
+    anonymous one is carried over but the language, so that a session fixed in advance by
+    someone else is worth nothing. Its timeouts start now (see accounts.sessions);
+    ``second_factor`` says the person passed it."""
+    sessions.keep_only_language()
+    login_user(user, remember=False)
+    sessions.begin(remember=remember, second_factor=second_factor)
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """A fresh session for the person: nothing of the anonymous one is carried over but the
-    language, so that a session fixed in advance by someone else is worth nothing."""
-    _keep_only_language()
-    login_user(user, remember=remember)
-    session.permanent = True
+def restart_session(user: User, *, second_factor: bool | None = None) -> None:
+    """A new session after the person's ``session_id`` changed (their own password change,
+    enrolment): this browser stays signed in, as remembered and as verified as before (or,
+    ``second_factor=True``, verified from now on).
+
+    It is the same session as far as its lifetime goes: the absolute timeout still counts from
+    the sign-in with credentials, so that changing the password or enrolling again and again
+    cannot keep a session (a stolen one, say) alive for ever. Only ``start_session`` sets a
+    new sign-in time."""
+    same_person = current_user.is_authenticated and current_user.id == user.id
+    signed_in_at = sessions.login_time() if same_person else None
+    remember = sessions.is_long()
+    if second_factor is None:
+        second_factor = sessions.passed_second_factor()
+    sessions.keep_only_language()
+    login_user(user, remember=False)
+    sessions.begin(remember=remember, second_factor=second_factor, login_at=signed_in_at)
 
 
 def end_session(user: User | None) -> None:
-    """Sign out: this session, its "remember me" cookie and every other session of the person.
+    """Sign out: this session and every other session of the person.
 
     The session is emptied before ``logout_user``, which leaves in it the flag telling
-    Flask-Login to delete the cookie. A new ``session_id`` makes any copy of the cookie (another
-    browser, a stolen one) worthless too.
+    Flask-Login to delete an old "remember me" cookie, if the browser still has one. A new
+    ``session_id`` makes any copy of the session cookie (another browser, a stolen one)
+    worthless too.
     """
-    _keep_only_language()
+    sessions.keep_only_language()
     logout_user()
     if user is not None and user.is_authenticated:
         user.end_all_sessions()
@@ -131,7 +147,7 @@ def _throttled(email: str, address: str) -> bool:
     )
 
 
-def _record_attempt(email: str, address: str, action: str) -> None:
+def _record_attempt(email: str, address: str, action: str, detail: str = "") -> None:
     """Count the attempt and write it in the audit log, in one commit: the caller has nothing
     else pending (the sign-in failed, or only a reset was asked for)."""
     db.session.add(LoginAttempt(email=email[:254], address=address))
@@ -142,42 +158,132 @@ def _record_attempt(email: str, address: str, action: str) -> None:
         target=user,
         label=email[:254],
         target_type="user",
+        detail=detail,
         address=address,
     )
     db.session.commit()
 
 
+def throttled(email: str, address: str | None) -> bool:
+    """Too many recent failures for this account or network address (the audit log says so)."""
+    email, address = normalise_email(email), _client_address(address)
+    if not _throttled(email, address):
+        return False
+    audit.record_now(
+        "auth.login_failed",
+        label=email[:254],
+        target_type="user",
+        detail="throttled",
+        address=address,
+    )
+    return True
+
+
+def record_failure(email: str, address: str | None, detail: str) -> None:
+    """A failed step of a sign-in after the password (the second factor), or a wrong password
+    typed again by a signed-in person (``check_password``): it counts with the failed
+    passwords."""
+    _record_attempt(normalise_email(email), _client_address(address), "auth.login_failed", detail)
+
+
+def too_many_attempts() -> str:
+    return _(
+        "Troppi tentativi di accesso non riusciti. Attendi qualche minuto e riprova, "
+        "oppure reimposta la password."
+    )
+
+
+def wrong_password() -> str:
+    return _("La password attuale non è corretta.")
+
+
+@dataclass
+class PasswordCheck:
+    ok: bool = False
+    throttled: bool = False
+
+    @property
+    def error(self) -> str | None:
+        """The Italian message for next to the password field, or None."""
+        if self.throttled:
+            return too_many_attempts()
+        return None if self.ok else wrong_password()
+
+    @property
+    def status(self) -> int:
+        """The status of a page that refuses the form for this check."""
+        return 429 if self.throttled else 422
+
+
+def check_password(user: User, password: str, address: str | None, detail: str) -> PasswordCheck:
+    """A signed-in person types the password again before changing how they sign in (their
+    password, their second factor: ASVS V7.5.1). The check is a sign-in attempt: refused
+    without checking while the account or the network address is throttled, and a wrong
+    password counts as a failed sign-in (``LoginAttempt`` and "auth.login_failed" with
+    ``detail``), so that a stolen session is no way to guess the password either. An empty
+    password is not checked (the form says it is required) and counts for nothing."""
+    if not password:
+        return PasswordCheck()
+    if throttled(user.email, address):
+        return PasswordCheck(throttled=True)
+    if user.password_hash and check_password_hash(user.password_hash, password):
+        return PasswordCheck(ok=True)
+    record_failure(user.email, address, detail)
+    return PasswordCheck()
+
+
+def _dummy_hash(method: str) -> str:
+    if method not in _DUMMY_HASH:
+        _DUMMY_HASH[method] = generate_password_hash("x", method=method)
+    return _DUMMY_HASH[method]
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other settings than PASSWORD_HASH_METHOD (compared
+    as Werkzeug spells them in full: "scrypt" is "scrypt:32768:8:1")."""
+    wanted = _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]).split("$", 1)[0]
+    return password_hash.split("$", 1)[0] != wanted
+
+
 def authenticate(email: str, password: str, address: str) -> SignIn:
-    """Check the credentials; refuse without checking when too many recent attempts failed."""
+    """Check the credentials; refuse without checking when too many recent attempts failed.
+
+    A correct password is not yet a sign-in: the caller asks for the second factor if the
+    person has one, and calls ``record_sign_in`` once everything is checked (until then the
+    failed attempts keep counting, so a known password does not reset them).
+
+    A correct password hashed with older settings is hashed again with PASSWORD_HASH_METHOD,
+    the only moment the password is known. The new hash is left in the session, not committed:
+    ``record_sign_in`` commits it with the rest of the sign-in, or, when a second factor is
+    asked, ``twofactor.service.start_pending`` does (the code is typed in a later request,
+    and the password is not kept until then). Sessions do not end: the password is the same."""
     config = current_app.config
     email = normalise_email(email)
     address = _client_address(address)
-    if _throttled(email, address):
-        audit.record_now(
-            "auth.login_failed",
-            label=email[:254],
-            target_type="user",
-            detail="throttled",
-            address=address,
-        )
+    if throttled(email, address):
         return SignIn(throttled=True)
     user = find_user_by_email(email)
     if user is None or not user.password_hash:
-        method = config["PASSWORD_HASH_METHOD"]
-        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("x", method=method))
-        check_password_hash(dummy, password)
+        check_password_hash(_dummy_hash(config["PASSWORD_HASH_METHOD"]), password)
         ok = False
     else:
         ok = check_password_hash(user.password_hash, password) and user.active
     if not ok:
         _record_attempt(email, address, "auth.login_failed")
         return SignIn()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return SignIn(user=user)
+
+
+def record_sign_in(user: User, detail: str = "") -> None:
+    """The person is in: note the time, forget past failures, write the audit log (and keep a
+    password hash ``authenticate`` renewed, in the same commit)."""
     user.previous_login_at = user.last_login_at
     user.last_login_at = utcnow()
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
-    audit.record("auth.login", actor=user, target=user)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    audit.record("auth.login", actor=user, target=user, detail=detail)
     db.session.commit()
-    return SignIn(user=user)
 
 
 def set_password(user: User, password: str) -> None:
@@ -186,11 +292,23 @@ def set_password(user: User, password: str) -> None:
     user.end_all_sessions()
 
 
-def password_change_errors(user: User, current: str, new: str) -> dict[str, str]:
-    """What is wrong with a requested change, field by field ({} when it may go ahead)."""
-    errors = {}
-    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
-        errors["current_password"] = _("La password attuale non è corretta.")
+class FieldErrors(dict):
+    """Messages by field name; ``throttled`` when the form was refused for too many failures
+    (the page then answers 429)."""
+
+    throttled: bool = False
+
+
+def password_change_errors(
+    user: User, current: str, new: str, address: str | None = None
+) -> FieldErrors:
+    """What is wrong with a requested change, field by field (empty when it may go ahead).
+    The current password is checked as a sign-in attempt (see ``check_password``)."""
+    errors = FieldErrors()
+    check = check_password(user, current, address, detail="password check: password change")
+    if not check.ok:
+        errors["current_password"] = check.error
+        errors.throttled = check.throttled
     problem = password_error(new or "", personal=(user.email, user.name)) if new else None
     if problem:
         errors["new_password"] = problem
@@ -285,7 +403,13 @@ def complete_password_reset(reset: PasswordReset, password: str) -> User:
     ):
         other.used_at = now
     # The person is in again: past failures and reset requests no longer count against them.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+    # Not yet if a second factor is still to be asked (at /accedi/verifica): whoever holds the
+    # mailbox could otherwise start from zero at every new link and try codes without end.
+    # ``record_sign_in`` forgets the failures once the code has passed.
+    from workspace.twofactor import service as twofactor  # it imports this module
+
+    if not twofactor.is_enabled(user):
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
     audit.record("auth.password_reset_completed", actor=user, target=user)
     db.session.commit()
     return user

@@ -12,6 +12,11 @@ ACTIONS = {
     "auth.password_changed": _l("Password cambiata"),
     "auth.password_reset_requested": _l("Richiesta di reimpostare la password"),
     "auth.password_reset_completed": _l("Password reimpostata"),
+    "twofactor.enrolled": _l("Verifica in due passaggi attivata"),
+    "twofactor.disabled": _l("Verifica in due passaggi disattivata"),
+    "twofactor.recovery_code_used": _l("Accesso con un codice di recupero"),
+    "twofactor.recovery_codes_renewed": _l("Nuovi codici di recupero generati"),
+    "twofactor.reset": _l("Verifica in due passaggi azzerata da un coordinatore"),
     "invitation.created": _l("Invito inviato"),
     "invitation.renewed": _l("Invito rinnovato"),
     "invitation.revoked": _l("Invito revocato"),
@@ -21,6 +26,7 @@ ACTIONS = {
     "person.deactivated": _l("Account disattivato"),
     "person.updated": _l("Profilo modificato da un coordinatore"),
     "person.data_exported": _l("Dati personali scaricati"),
+    "person.erased": _l("Persona rimossa: dati personali cancellati"),
     "group.created": _l("Gruppo creato"),
     "group.updated": _l("Impostazioni del gruppo cambiate"),
     "group.archived": _l("Gruppo archiviato"),
@@ -50,6 +56,7 @@ ACTIONS = {
 # The filter also offers each subject as a whole ("auth." = every sign-in event).
 SUBJECTS = {
     "auth.": _l("Tutte: accessi e password"),
+    "twofactor.": _l("Tutte: verifica in due passaggi"),
     "invitation.": _l("Tutte: inviti"),
     "person.": _l("Tutte: persone e ruoli"),
     "group.": _l("Tutte: gruppi"),

@@ -11,7 +11,7 @@ count, title or snippet can leak it.
 import math
 from dataclasses import dataclass, field
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import and_, false, func, or_, select, true
@@ -25,6 +25,7 @@ from workspace.meetings.models import Meeting
 from workspace.people.access import is_coordinator, is_external
 from workspace.search import text
 from workspace.search.backends import backend_for
+from workspace.search.deadline import time_limit
 from workspace.search.models import Kind, SearchEntry
 
 PER_PAGE = 20
@@ -137,7 +138,8 @@ def search(
     """The page ``page`` of what matches every word of ``query``, best first.
 
     The query is cut into words (letters and digits; everything else separates them) and
-    stop words are left out; an empty list of words searches nothing.
+    stop words are left out; an empty list of words searches nothing. Past SEARCH_TIMEOUT_MS
+    the statements are stopped and ``deadline.SearchTimeout`` raised.
     """
     query = (query or "")[:MAX_QUERY_CHARS]
     words = text.query_words(query)
@@ -151,14 +153,41 @@ def search(
     if kind is not None:
         conditions.append(SearchEntry.kind == kind)
 
+    with time_limit(db.session, current_app.config.get("SEARCH_TIMEOUT_MS")):
+        rows = _matching_page(backend, conditions, words, results, page)
+    if not rows:
+        return results
+    stems = {text.stem(word) for word in words}
+    labels = kind_labels()
+    for row in rows:
+        title = row.title or row.context
+        results.items.append(
+            Result(
+                kind=row.kind,
+                kind_label=labels.get(row.kind, row.kind),
+                group_name=row.name,
+                group_archived=row.archived_at is not None,
+                title=text.highlight(title, stems),
+                context=row.context if row.title and row.context != row.title else "",
+                snippet=text.snippet(row.body, stems) if row.body else Markup(""),
+                url=_url(
+                    row.kind, row.slug, row.source_id, row.meeting_id, row.thread_id, row.number
+                ),
+            )
+        )
+    return results
+
+
+def _matching_page(backend, conditions, words: list[str], results: Results, page: int) -> list:
+    """Count what matches, then fetch the page: the two statements under the time limit."""
     matching = backend.ranked(select(SearchEntry.id).where(*conditions), words)
     results.total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     results.pages = min(math.ceil(results.total / PER_PAGE), MAX_PAGES)
     results.page = max(1, min(page, results.pages or 1))
     if not results.total:
-        return results
+        return []
 
-    rows = db.session.execute(
+    return db.session.execute(
         backend.ranked(
             select(
                 SearchEntry.kind,
@@ -181,22 +210,3 @@ def search(
         .limit(PER_PAGE)
         .offset((results.page - 1) * PER_PAGE)
     ).all()
-    stems = {text.stem(word) for word in words}
-    labels = kind_labels()
-    for row in rows:
-        title = row.title or row.context
-        results.items.append(
-            Result(
-                kind=row.kind,
-                kind_label=labels.get(row.kind, row.kind),
-                group_name=row.name,
-                group_archived=row.archived_at is not None,
-                title=text.highlight(title, stems),
-                context=row.context if row.title and row.context != row.title else "",
-                snippet=text.snippet(row.body, stems) if row.body else Markup(""),
-                url=_url(
-                    row.kind, row.slug, row.source_id, row.meeting_id, row.thread_id, row.number
-                ),
-            )
-        )
-    return results
