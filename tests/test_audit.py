@@ -107,6 +107,39 @@ def test_an_altered_row_is_found(app, runner, make_user, change):
     assert "modificati" in result.output
 
 
+def forge_erasure(entry, field, new_text):
+    """What someone with write access to the database could try: pop the field's salt, keep
+    its digest as if erased, and write any text in the field."""
+    from workspace.audit.chain import digest, dumps, loads
+
+    salts = loads(entry.salts)
+    kept = digest(salts.pop(field), getattr(entry, field))
+    db.session.execute(
+        text(f"UPDATE audit_entries SET {field} = :new, salts = :s, erased = :e WHERE id = :id"),  # noqa: S608
+        {"new": new_text, "s": dumps(salts), "e": dumps({field: kept}), "id": entry.id},
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("field", ["detail", "actor_label", "target_label"])
+def test_a_forged_erasure_is_found(app, runner, make_user, field):
+    carla = make_user(Role.COORDINATOR)
+    person = make_user(Role.OPERATOR)
+    from workspace.people import service as people
+
+    with acting_as(app, carla):
+        people.update_person(
+            person, name=person.name, role=Role.COORDINATOR, service_id=None, organisation=None
+        )
+    some_entries(app, 2, actor=carla)
+    changed = only("person.role_changed")
+    assert '"to": "coordinator"' in changed.detail
+    forge_erasure(changed, field, '{"from": "operator", "to": "member"}')
+    result = verify(runner)
+    assert result.exit_code == 1, result.output
+    assert f"n. {changed.id}" in result.output and "modificati" in result.output
+
+
 def test_an_altered_time_is_found(app, runner):
     some_entries(app, 3)
     second = entries()[1]

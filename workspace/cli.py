@@ -52,16 +52,34 @@ def create_coordinator(email: str, name: str, password: str):
 
 
 @click.command("prune")
-@click.option("--days", default=30, show_default=True, help="Keep this many days.")
-def prune(days: int):
-    """Delete old failed sign-in records, expired unsaved texts and drafts (run daily)."""
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Keep failed sign-ins this many days (default LOGIN_ATTEMPT_RETENTION_DAYS, 30).",
+)
+def prune(days: int | None):
+    """Apply every retention setting and delete expired working data (run daily)."""
+    from flask import current_app
+
     from workspace.accounts.service import prune_login_attempts
     from workspace.attachments.service import prune_orphans
+    from workspace.audit import service as audit_log
     from workspace.clock import utcnow
+    from workspace.notifications.service import prune_read
     from workspace.revisions.service import prune_drafts, prune_pending, prune_presence
 
-    removed = prune_login_attempts(utcnow() - timedelta(days=days))
-    click.echo(f"Tentativi di accesso eliminati: {removed}")
+    config = current_app.config
+    now = utcnow()
+    attempts_days = days if days is not None else int(config["LOGIN_ATTEMPT_RETENTION_DAYS"])
+    removed = prune_login_attempts(now - timedelta(days=attempts_days))
+    click.echo(f"Tentativi di accesso eliminati: {removed} (conservati {attempts_days} giorni)")
+    notification_days = int(config["NOTIFICATION_RETENTION_DAYS"])
+    removed = prune_read(now - timedelta(days=notification_days))
+    click.echo(f"Notifiche lette eliminate: {removed} (conservati {notification_days} giorni)")
+    audit_days, _raised = audit_log.retention_days()
+    removed = audit_log.prune(audit_days)
+    click.echo(f"Voci del registro eliminate: {removed} (conservati {audit_days} giorni)")
     click.echo(f"Testi in attesa scaduti eliminati: {prune_pending()}")
     click.echo(f"Presenze vecchie eliminate: {prune_presence()}")
     click.echo(f"Bozze non toccate da 30 giorni eliminate: {prune_drafts()}")

@@ -39,6 +39,10 @@ class AuditEntry(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How the personal fields enter the hash (see workspace.audit.chain): a salt per field,
+    # and the digests of the fields erased with a person (GDPR), whose salts are gone.
+    salts: Mapped[str | None] = mapped_column(Text)
+    erased: Mapped[str | None] = mapped_column(Text)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 
@@ -58,5 +62,6 @@ class AuditChainHead(db.Model):
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_change(_mapper, _connection, target) -> None:
-    # The log is append-only: only workspace.audit.service.prune removes rows (in bulk, by age).
+    # The log is append-only: only workspace.audit.service.prune removes rows (in bulk, by age),
+    # and only workspace.audit.service.erase_person rewrites a person's name (Core updates).
     raise RuntimeError(f"audit entry {target.id} is append-only")

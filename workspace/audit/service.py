@@ -14,11 +14,14 @@ row, and the chain never forks.
 Append-only: the model refuses ORM updates and deletes; the only removal is ``prune()``, which
 deletes the oldest entries (a prefix by id) and records itself with the hash its first kept
 entry points to, so that the shortened chain still verifies and a removal outside it does not.
+The only rewrite is ``erase_person()`` (GDPR): it replaces a person's name and e-mail in the
+personal fields with a neutral label, which the chain allows (see workspace.audit.chain).
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,7 +30,19 @@ from flask import current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import delete, func, select, true, update
 
-from workspace.audit.chain import FIELDS, Break, canonical_time, entry_hash, first_break
+from workspace.audit.chain import (
+    FIELDS,
+    PERSONAL,
+    SEALS,
+    Break,
+    canonical_time,
+    entry_hash,
+    erase_fields,
+    first_break,
+    new_salts,
+    rewrites_in,
+    text_hash,
+)
 from workspace.audit.models import GENESIS, HEAD_ID, AuditChainHead, AuditEntry
 from workspace.clock import utcnow
 from workspace.extensions import db
@@ -89,6 +104,13 @@ def _lock_head(now: datetime) -> str:
     ).scalar_one()
 
 
+def lock_chain() -> None:
+    """Take the chain's write lock for the rest of the transaction (held until its commit or
+    rollback): for a rewrite (erase_person) that must see every entry committed before it and
+    let none be appended meanwhile."""
+    _lock_head(utcnow())
+
+
 def record(
     action: str,
     *,
@@ -129,6 +151,7 @@ def record(
         "target_label": (label or "")[:300],
         "detail": detail or "",
         "address": (_address() if address is None else address)[:64],
+        "salts": new_salts(),
     }
     # The time is hashed as it will come back from the database: microseconds, UTC.
     entry = AuditEntry(**fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, fields))
@@ -264,6 +287,7 @@ def csv_lines(filters: Filters) -> Iterator[str]:
 # Verifying and pruning ---------------------------------------------------------------------
 
 PRUNED = "audit.pruned"
+ERASED = "person.erased"
 
 
 @dataclass
@@ -285,14 +309,31 @@ def _pruned_anchors() -> set[str]:
     return anchors
 
 
+def _vouchers(upto) -> dict[tuple[int, str], tuple[str, int]]:
+    """What every erasure up to the head rewrote (see workspace.audit.chain.unvouched); the
+    latest erasure of a field wins. Erasures are few, each listing a person's entries."""
+    vouchers = {}
+    rows = db.session.execute(
+        select(AuditEntry.id, AuditEntry.detail)
+        .where(AuditEntry.action == ERASED, upto)
+        .order_by(AuditEntry.id)
+    )
+    for row in rows:
+        for entry_id, field, hashed in rewrites_in(row.detail):
+            vouchers[(entry_id, field)] = (hashed, row.id)
+    return vouchers
+
+
 def verify() -> Verification:
     """Walk the chain from the oldest kept entry to the head.
 
     Only as far as the head read at the start: entries appended meanwhile (the app keeps
     running) are checked by the next run, instead of looking like a head that does not match.
+    An entry with an erased field must be vouched for by a later erasure (see
+    workspace.audit.chain); the erasures' entries are themselves checked in the walk.
     """
     columns = [getattr(AuditEntry, name) for name in ("id", "prev_hash", "hash")]
-    columns += [getattr(AuditEntry, name) for name in FIELDS]
+    columns += [getattr(AuditEntry, name) for name in (*FIELDS, *SEALS)]
     head = db.session.execute(
         select(AuditChainHead.hash, AuditChainHead.entry_id).where(AuditChainHead.id == HEAD_ID)
     ).first()
@@ -321,7 +362,7 @@ def verify() -> Verification:
             last["row"] = row
             yield row
 
-    broken = first_break(remember(rows), start=first.prev_hash)
+    broken = first_break(remember(rows), start=first.prev_hash, vouchers=_vouchers(upto))
     if broken is not None:
         return Verification(count, head_hash, broken)
     newest = last["row"]
@@ -373,3 +414,65 @@ def prune(days: int) -> int:
     )
     db.session.commit()
     return removed
+
+
+# Erasing a person (GDPR) ---------------------------------------------------------------------
+
+
+def replace_names(text: str, names: list[str], label: str) -> str:
+    """``text`` with every one of ``names`` (in any case, as whole words: "Al" is not in
+    "Altro") replaced by ``label``."""
+    for name in sorted(names, key=len, reverse=True):  # "anna.rossi@..." before "anna rossi"
+        pattern = rf"(?<!\w){re.escape(name)}(?!\w)"
+        text = re.sub(pattern, lambda _match: label, text, flags=re.IGNORECASE)
+    return text
+
+
+def erase_person(user_id: int, names: list[str], addresses: list[str], label: str) -> list[list]:
+    """Replace a person with ``label`` in the entries about them, in the caller's transaction
+    (which should hold ``lock_chain()`` from before it read anything about the person).
+
+    Only where the entry says it is them: the actor's label where they acted, the target's
+    label and the detail's ``names`` where they are the target (their name, past names). Their
+    e-mail ``addresses`` are unique to them, so they are replaced in every entry, wherever they
+    appear. A name elsewhere (another person's entry, a group's) is left alone: someone else
+    may have the same name.
+
+    Returns the rewrites, ``[entry id, field, sha256 of the new text]``, for the detail of the
+    "person.erased" entry that must close the erasure (without it the chain no longer
+    verifies: see workspace.audit.chain)."""
+    from sqlalchemy import and_, or_
+
+    names = [name for name in names if name]
+    addresses = [address for address in addresses if address]
+    quoting = [
+        func.lower(getattr(AuditEntry, field)).contains(address.lower(), autoescape=True)
+        for field in PERSONAL
+        for address in addresses
+    ]
+    is_target = and_(AuditEntry.target_type == "user", AuditEntry.target_id == user_id)
+    query = select(AuditEntry).where(or_(AuditEntry.actor_id == user_id, is_target, *quoting))
+    rewrites = []
+    for entry in db.session.scalars(query.order_by(AuditEntry.id)).all():
+        about_them = entry.target_type == "user" and entry.target_id == user_id
+        replacements = {}
+        for field in PERSONAL:
+            text = getattr(entry, field) or ""
+            new = replace_names(text, [*names, *addresses] if about_them else addresses, label)
+            if (field == "actor_label" and entry.actor_id == user_id) or (
+                field == "target_label" and about_them
+            ):
+                new = label
+            if new != text:
+                replacements[field] = new
+        if not replacements:
+            continue
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.id == entry.id)
+            .values(**erase_fields(entry, replacements))
+            .execution_options(synchronize_session=False)
+        )
+        rewrites += [[entry.id, field, text_hash(new)] for field, new in replacements.items()]
+        db.session.expire(entry)
+    return rewrites

@@ -671,3 +671,15 @@ def _mail(user: User, preference: MailPreference, ids: list[int], *, digest: boo
         body = render_template("notifications/mail/notifications.txt", **context)
         html = render_template("notifications/mail/notifications.html", **context)
     send_mail(user.email, subject, body, html=html)
+
+
+def prune_read(older_than: datetime) -> int:
+    """Delete notifications read and made before ``older_than`` (NOTIFICATION_RETENTION_DAYS,
+    by ``flask prune``); unread ones stay. Commits; returns how many went."""
+    removed = db.session.execute(
+        delete(Notification).where(
+            Notification.read_at.is_not(None), Notification.created_at < older_than
+        )
+    ).rowcount
+    db.session.commit()
+    return removed

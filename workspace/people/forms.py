@@ -53,3 +53,11 @@ class ProfileForm(AffiliationMixin, FlaskForm):
 class PersonForm(AffiliationMixin, FlaskForm):
     name = StringField(_l("Nome e cognome"), validators=[required(), max_length(120)])
     role = SelectField(_l("Ruolo nel tavolo"), choices=role_choices)
+
+
+class EraseForm(FlaskForm):
+    confirmation = StringField(
+        _l("Nome della persona, per conferma"),
+        validators=[required(), max_length(120)],
+        description=_l("Scrivi il nome e cognome come appare in questa pagina."),
+    )

@@ -1,11 +1,13 @@
 """What the table knows about a person besides sign-in: role, service, contacts, language."""
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workspace.accounts.models import User
+from workspace.clock import UTCDateTime
 from workspace.directory.models import Service
 from workspace.extensions import db
 
@@ -35,6 +37,9 @@ class Profile(db.Model):
     organisation: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(5), default="it")
+    # Set when a coordinator erased the person (workspace.people.erasure): the account stays,
+    # under a neutral label, so that their contributions keep an author.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(
         backref=db.backref("profile", uselist=False, lazy="joined", cascade="all, delete-orphan")
@@ -44,6 +49,10 @@ class Profile(db.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.role == Role.COORDINATOR
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_external(self) -> bool:

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from workspace.accounts.models import User
 from workspace.database import get_or_404
 from workspace.directory import service as directory_service
-from workspace.people import service
+from workspace.people import erasure, service
 from workspace.people.access import coordinator_required
-from workspace.people.forms import PersonForm, ProfileForm
+from workspace.people.forms import EraseForm, PersonForm, ProfileForm
 from workspace.people.models import Role
 from workspace.rendering import render, see_other
 
@@ -129,6 +129,43 @@ def deactivate(user_id: int):
 @coordinator_required
 def reactivate(user_id: int):
     person = load_person_or_404(user_id)
-    service.set_active(person, True, by=current_user)
-    flash(_("Account di %(name)s riattivato.", name=person.name), "success")
+    try:
+        service.set_active(person, True, by=current_user)
+    except service.PeopleRuleError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Account di %(name)s riattivato.", name=person.name), "success")
     return see_other(url_for("people.edit", user_id=person.id))
+
+
+@bp.route("/persone/<int:user_id>/elimina", methods=["GET", "POST"])
+@coordinator_required
+def erase(user_id: int):
+    """The confirmation page, and the erasure itself (workspace.people.erasure)."""
+    person = load_person_or_404(user_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            label = erasure.erase(person, by=current_user, confirmation=form.confirmation.data)
+        except service.PeopleRuleError as error:
+            getattr(form, error.field or "confirmation").errors.append(str(error))
+        else:
+            flash(
+                _(
+                    "Dati personali eliminati: nella cronologia la persona ora compare come "
+                    "«%(label)s».",
+                    label=label,
+                ),
+                "success",
+            )
+            return see_other(url_for("people.edit", user_id=person.id))
+    return render(
+        "people/erase.html",
+        "people/_erase_form.html",
+        target="erase-form",
+        form=form,
+        person=person,
+        obstacle=erasure.obstacle(person, by=current_user),
+        label=erasure.neutral_label(person),
+        status=422 if form.errors else 200,
+    )

@@ -145,6 +145,10 @@ def set_active(user: User, active: bool, *, by: User) -> None:
     """Disabling ends every session at once; enabling lets the person sign in again."""
     if not active and user.id == by.id:
         raise PeopleRuleError(_("Non puoi disattivare il tuo stesso account."))
+    if active and user.profile is not None and user.profile.is_erased:
+        raise PeopleRuleError(
+            _("I dati di questa persona sono stati eliminati: l'account non si può riattivare.")
+        )
     was_active = user.active
     user.active = active
     user.end_all_sessions()
