@@ -17,6 +17,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -132,9 +135,33 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"the e2e server at {url} did not answer /salute:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(request):
-    workdir = Path(tempfile.mkdtemp(prefix="tavolo-e2e-"))
+@dataclass
+class Server:
+    url: str
+    env: dict
+    workdir: Path
+
+    @property
+    def instance(self) -> Path:
+        return self.workdir / "instance"
+
+
+def _demo_database(env: dict) -> None:
+    _flask(env, "db", "upgrade")
+    _flask(env, "demo-data")
+
+
+@contextmanager
+def serve(
+    request,
+    *,
+    prefix: str = "tavolo-e2e-",
+    extra_env: dict | None = None,
+    prepare: Callable[[dict], None] = _demo_database,
+) -> Iterator[Server]:
+    """A gunicorn server (2 workers) on a SQLite file of its own, made by ``prepare`` (by
+    default the schema and the demo data); its log is shown when a test fails meanwhile."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     url = f"http://127.0.0.1:{_free_port()}"
     env = {
         **os.environ,
@@ -143,10 +170,11 @@ def live_server(request):
         "TAVOLO_INSTANCE_PATH": str(workdir / "instance"),
         "DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
         "FLASK_APP": "workspace",
+        "FLASK_TWO_FACTOR_REQUIRED_ROLES": "[]",  # the journeys sign coordinators in by password
+        **(extra_env or {}),
     }
     env.pop("TEST_DATABASE_URL", None)  # the unit tests' database: none of our business
-    _flask(env, "db", "upgrade")
-    _flask(env, "demo-data")
+    prepare(env)
 
     log = workdir / "gunicorn.log"
     with log.open("w") as log_file:
@@ -167,11 +195,11 @@ def live_server(request):
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    previous_log = request.config.stash.get(SERVER_LOG, None)
     request.config.stash[SERVER_LOG] = log
-    request.config.stash[SERVER_INSTANCE] = workdir / "instance"
     try:
         _wait_until_healthy(url, process, log)
-        yield url
+        yield Server(url, env, workdir)
     finally:
         process.terminate()
         try:
@@ -179,8 +207,18 @@ def live_server(request):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        del request.config.stash[SERVER_LOG]
+        if previous_log is None:
+            del request.config.stash[SERVER_LOG]
+        else:
+            request.config.stash[SERVER_LOG] = previous_log
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    with serve(request) as server:
+        request.config.stash[SERVER_INSTANCE] = server.instance
+        yield server.url
 
 
 @pytest.hookimpl(wrapper=True)

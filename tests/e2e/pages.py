@@ -925,3 +925,54 @@ class CalendarPage(BasePage):
 
     def create_address(self) -> None:
         self.page.get_by_role("button", name=re.compile(r"^Crea (l'|un nuovo )indirizzo")).click()
+
+
+# -- Profile and search ------------------------------------------------------------------------
+
+
+class ProfilePage(BasePage):
+    """ "Il tuo profilo": the person's own name, phone, affiliation and language."""
+
+    path = "/profilo"
+
+    def goto(self) -> "ProfilePage":
+        self.page.goto(self.path)
+        expect(self.heading).to_have_text("Il tuo profilo")
+        return self
+
+    @property
+    def name(self) -> Locator:
+        return self.page.get_by_label(re.compile(r"^Nome e cognome"))
+
+    def save_name(self, name: str) -> None:
+        self.name.fill(name)
+        self.page.get_by_role("button", name="Salva il profilo").click()
+        expect(self.name).to_have_value(name.strip())
+
+
+class SearchPage(BasePage):
+    """ "Cerca": the results follow the words as they are typed (htmx swaps them in)."""
+
+    path = "/cerca"
+
+    def goto(self) -> "SearchPage":
+        self.page.goto(self.path)
+        expect(self.heading).to_have_text("Cerca")
+        return self
+
+    @property
+    def query(self) -> Locator:
+        return self.page.get_by_role("searchbox")
+
+    @property
+    def results(self) -> Locator:
+        return self.page.locator("#search-results")
+
+    def type_query(self, words: str) -> None:
+        """Type the words and wait for the results of exactly those words to be swapped in."""
+        with self.page.expect_response(
+            lambda response: "/cerca" in response.url and response.request.method == "GET"
+        ):
+            self.query.fill(words)
+        # The class goes once the answer is swapped in.
+        expect(self.page.locator(".htmx-request")).to_have_count(0)
