@@ -46,6 +46,13 @@ ROUTES = {
     "mydata.export": ("GET", "/profilo/i-miei-dati.json"),
     "people.deactivate": ("POST", "/persone/{person}/disattiva"),
     "people.reactivate": ("POST", "/persone/{person}/riattiva"),
+    "twofactor.verify": ("GET", "/accedi/verifica"),
+    "twofactor.manage": ("GET", "/profilo/verifica-in-due-passaggi"),
+    "twofactor.enrol": ("GET", "/profilo/verifica-in-due-passaggi/attiva"),
+    "twofactor.regenerate_codes": ("POST", "/profilo/verifica-in-due-passaggi/codici"),
+    "twofactor.disable": ("POST", "/profilo/verifica-in-due-passaggi/disattiva"),
+    "twofactor.reset": ("POST", "/persone/{person}/verifica-in-due-passaggi/azzera"),
+    "people.erase": ("GET", "/persone/{person}/elimina"),
     "invitations.index": ("GET", "/inviti"),
     "invitations.create": ("GET", "/inviti/nuovo"),
     "invitations.resend": ("POST", "/inviti/{invitation}/invia-di-nuovo"),
@@ -156,6 +163,7 @@ PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.set_language",
+    "twofactor.verify",
     "invitations.accept",
     "notifications.by_token",
     "calendar.feed",
@@ -171,6 +179,8 @@ COORDINATOR_ONLY = {
     "people.edit",
     "people.deactivate",
     "people.reactivate",
+    "people.erase",
+    "twofactor.reset",
     "invitations.index",
     "invitations.create",
     "invitations.resend",
@@ -449,6 +459,26 @@ def test_who_gets_what(make_app, world, endpoint, role):
         # Never the content of what was hidden.
         assert b"Revisione linee guida" not in response.data
         assert b"Componente" not in response.data or endpoint not in GROUP_READ
+    # Signing out answers as to a visitor: the page after it is not a signed-in page.
+    signed_in = role != "anonymous" and endpoint != "accounts.logout"
+    assert_security_headers(response, signed_in=signed_in)
+
+
+# Polls answered with an ETag: revalidated by the browser (304s), never kept by a shared cache.
+REVALIDATED = ("private, no-cache",)
+
+
+def assert_security_headers(response, *, signed_in: bool) -> None:
+    """What every response carries, whoever asks and whatever the answer (ASVS V3.4)."""
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in csp or csp == "default-src 'none'; sandbox", csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers.get("X-Content-Type-Options") == "nosniff"
+    assert headers.get("Referrer-Policy") == "same-origin"
+    if signed_in:
+        cache = headers.get("Cache-Control", "")
+        assert cache == "no-store" or cache in REVALIDATED, cache
 
 
 def test_services_of_retired_kind_stay_hidden_from_external(client, login_as, make_service):

@@ -18,7 +18,9 @@ def test_strict_csp_and_security_headers(client, login_as):
         assert "script-src 'self'" in csp
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert "frame-ancestors 'none'" in csp
+        assert "base-uri 'none'" in csp and "object-src 'none'" in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
     login_as()
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
