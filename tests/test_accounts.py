@@ -32,6 +32,7 @@ def test_login_and_logout(client, auth, make_user):
     assert "Ciao Giulia Ferri" in client.get("/").get_data(as_text=True)
     response = auth.logout()
     assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
     assert client.get("/").status_code == 302
 
 

@@ -150,7 +150,7 @@ def database_unavailable(error: Exception):
     if not unavailable(error):
         current_app.logger.exception("Database error", exc_info=error)
         return render_error(500)
-    current_app.logger.warning("Database unavailable (%s): %s", request.path, error)
+    current_app.logger.warning("Database unavailable (%r): %s", request.path, error)
     # The page must not ask the database who is signed in (nor their notifications): it is
     # shown as to a visitor. Flask-Login reads the user it loaded from ``g``.
     g._login_user = login_manager.anonymous_user()

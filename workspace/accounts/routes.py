@@ -117,7 +117,11 @@ def login():
 def logout():
     service.end_session(current_user._get_current_object())
     flash(_("Sei uscito da Tavolo, su questo e sugli altri dispositivi."), "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    # What the browser kept of the signed-in pages goes too. Not "cookies": the session cookie
+    # carries the message above, and the session it held has already ended on the server.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/password/dimenticata", methods=["GET", "POST"])
