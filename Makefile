@@ -8,7 +8,7 @@ export FLASK_APP := workspace
 # Links in the mail of the local server lead to it (set PUBLIC_URL to override).
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test install install-test translations db demo lint format bench clean
+.PHONY: run test install install-test translations vnu db demo lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed translations
 
-install-test: $(VENV)/.installed-test translations
+install-test: $(VENV)/.installed-test translations vnu
+
+# The Nu HTML checker for tests/test_html_valid.py, from npm into .vnu/ (needs Java to run).
+# Without npm, or if the install fails, the test is skipped and says why: `make test` still runs.
+VNU_VERSION := 26.9.27
+VNU_STAMP := .vnu/.installed-$(VNU_VERSION)
+vnu: $(VNU_STAMP)
+
+$(VNU_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-save --no-audit --no-fund --silent --prefix .vnu vnu-jar@$(VNU_VERSION) \
+	    && touch $@ \
+	    || echo "vnu-jar could not be installed: the HTML check will be skipped"; \
+	else \
+	  echo "npm not found: the HTML check (tests/test_html_valid.py) will be skipped"; \
+	fi
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d workspace/translations
@@ -66,4 +81,4 @@ bench: install
 	$(BIN)/python bench/render.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .vnu build *.egg-info
