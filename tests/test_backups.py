@@ -442,15 +442,25 @@ def test_a_truncated_backup_is_refused_and_the_database_left_alone(
         assert backups.non_empty_tables() == []
 
 
+def _schema_version() -> str:
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+
+
+def _set_schema_version(version: str) -> None:
+    db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": version})
+
+
 def test_an_older_backup_asks_for_db_upgrade(app, runner, new_database, open_app, tmp_path):
     populate()
+    # Put back as found: the suite's database is at the head, whatever the head is now.
+    head = _schema_version()
     db.session.execute(text("UPDATE alembic_version SET version_num = '0008_search'"))
     db.session.commit()
     try:
         path = tmp_path / "vecchio.backup"
         assert runner.invoke(args=["backup", str(path)]).exit_code == 0
     finally:
-        db.session.execute(text("UPDATE alembic_version SET version_num = '0009_audit'"))
+        _set_schema_version(head)
         db.session.commit()
     result = invoke(open_app(new_database), "restore", str(path))
     assert result.exit_code == 0, result.output
@@ -460,13 +470,14 @@ def test_an_older_backup_asks_for_db_upgrade(app, runner, new_database, open_app
 
 def test_a_backup_from_newer_code_is_said_so(app, runner, new_database, open_app, tmp_path):
     populate()
+    head = _schema_version()
     db.session.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
     db.session.commit()
     try:
         path = tmp_path / "futuro.backup"
         assert runner.invoke(args=["backup", str(path)]).exit_code == 0
     finally:
-        db.session.execute(text("UPDATE alembic_version SET version_num = '0009_audit'"))
+        _set_schema_version(head)
         db.session.commit()
     result = invoke(open_app(new_database), "restore", str(path))
     assert result.exit_code == 0, result.output
