@@ -106,6 +106,28 @@ def make_app(database_url, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def open_app(tmp_path, monkeypatch):
+    """Open an app on another database URL (a backup's target, a scratch database), with extra
+    settings; its engine is closed at the end and its tables are left as they are."""
+    monkeypatch.setenv("TAVOLO_INSTANCE_PATH", str(tmp_path / "instance"))
+    for name in ("SECRET_KEY", "DATABASE_URL", "MAIL_SERVER", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    opened = []
+
+    def _open(url, **extra):
+        app = create_app(_settings(url, **extra))
+        app.test_client_class = IsolatedClient
+        opened.append(app)
+        return app
+
+    yield _open
+    for app in opened:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app(make_app):
     app = make_app()
     with app.app_context():

@@ -22,8 +22,6 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.datastructures import FileStorage
 
-from tests.conftest import _settings
-from workspace import create_app
 from workspace.attachments import service as attachments
 from workspace.attachments.models import Attachment
 from workspace.backups import service as backups
@@ -57,11 +55,17 @@ def pg_tools_missing() -> bool:
     return shutil.which("pg_dump") is None or shutil.which("pg_restore") is None
 
 
+def restored_sqlite_url(tmp_path: Path) -> str:
+    """A new SQLite file to restore into, in a folder of its own (the attachments go beside)."""
+    (tmp_path / "restored").mkdir(exist_ok=True)
+    return "sqlite:///" + str(tmp_path / "restored" / "tavolo.db")
+
+
 @pytest.fixture
 def new_database(database_url, tmp_path):
     """A URL of a new, empty database of the test database's kind (PostgreSQL: dropped after)."""
     if backend_of(database_url) == "sqlite":
-        yield "sqlite:///" + str(tmp_path / "restored" / "tavolo.db")
+        yield restored_sqlite_url(tmp_path)
         return
     if pg_tools_missing():
         pytest.skip("pg_dump or pg_restore is not installed")
@@ -73,24 +77,6 @@ def new_database(database_url, tmp_path):
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     server.dispose()
-
-
-@pytest.fixture
-def open_app(tmp_path):
-    """Open an app on another database URL; its engine is closed at the end."""
-    (tmp_path / "restored").mkdir(exist_ok=True)
-    opened = []
-
-    def _open(url, **extra):
-        app = create_app(_settings(url, **extra))
-        opened.append(app)
-        return app
-
-    yield _open
-    for app in opened:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def invoke(app, *args):
@@ -318,7 +304,7 @@ def test_sqlite_backup_restores_everything_into_a_new_database(
         source = open_app("sqlite:///" + str(tmp_path / "source.db"))
         with source.app_context():
             flask_migrate.upgrade()
-    target = "sqlite:///" + str(tmp_path / "restored" / "tavolo.db")
+    target = restored_sqlite_url(tmp_path)
     backup_path = tmp_path / "backups" / "tavolo.sqlite3"
     round_trip(source, backup_path, target, open_app)
     assert not Path(str(backup_path) + "-wal").exists()  # one self-contained file

@@ -33,9 +33,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import IsolatedClient, _settings
 from tests.support import PASSWORD, plain
-from workspace import create_app
 from workspace.extensions import db
 from workspace.revisions.service import _pack
 from workspace.search.backends import include_name
@@ -293,26 +291,6 @@ def scratch_url(request, tmp_path):
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
-
-
-@pytest.fixture
-def open_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("TAVOLO_INSTANCE_PATH", str(tmp_path / "instance"))
-    for name in ("SECRET_KEY", "DATABASE_URL", "MAIL_SERVER", "PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-    opened = []
-
-    def _open(url):
-        app = create_app(_settings(url))
-        app.test_client_class = IsolatedClient
-        opened.append(app)
-        return app
-
-    yield _open
-    for app in opened:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def revision_chain(app) -> list[str]:

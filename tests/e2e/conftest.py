@@ -10,19 +10,17 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.servers import answers, free_port, gunicorn_options
 
 E2E_DIR = Path(__file__).resolve().parent
 REPO_ROOT = E2E_DIR.parents[1]
@@ -90,12 +88,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # -- Live server -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _flask(env: dict, *args: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flask", *args],
@@ -110,26 +102,9 @@ def _flask(env: dict, *args: str) -> None:
         pytest.fail(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def _gunicorn_options() -> list[str]:
-    # gunicorn >= 25.1 opens a control socket at one fixed path in $HOME: two suites running
-    # at once would fight over it.
-    from gunicorn import config
-
-    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
-
-
 def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(url + "/salute", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
+    if answers(url, process, SERVER_START_TIMEOUT):
+        return
     process.terminate()
     process.wait(timeout=10)
     pytest.fail(f"the e2e server at {url} did not answer /salute:\n{log.read_text()}")
@@ -162,7 +137,7 @@ def serve(
     """A gunicorn server (2 workers) on a SQLite file of its own, made by ``prepare`` (by
     default the schema and the demo data); its log is shown when a test fails meanwhile."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     env = {
         **os.environ,
         "SECRET_KEY": secrets.token_hex(32),
@@ -187,7 +162,7 @@ def serve(
                 "2",
                 "-b",
                 url.removeprefix("http://"),
-                *_gunicorn_options(),
+                *gunicorn_options(),
                 "workspace:create_app()",
             ],
             env=env,

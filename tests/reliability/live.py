@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import answers, free_port, gunicorn_options
 from tests.support import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,20 +179,6 @@ def database(database_url: str, instance: Path):
             db.engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _gunicorn_options() -> list[str]:
-    # gunicorn >= 25.1 opens a control socket at one fixed path in $HOME: two servers running
-    # at once would fight over it.
-    from gunicorn import config
-
-    return ["--no-control-socket"] if hasattr(config, "ControlSocketDisable") else []
-
-
 class Server:
     """gunicorn with ``workers`` sync workers on the database; stopped by the pid it started."""
 
@@ -230,7 +216,7 @@ class Server:
             "60",
             "--graceful-timeout",
             "5",
-            *_gunicorn_options(),
+            *gunicorn_options(),
         ]
         if config_file is not None:
             command += ["-c", str(config_file)]
@@ -242,18 +228,8 @@ class Server:
         self.wait_until_healthy()
 
     def wait_until_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn stopped:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/salute", timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer in {seconds} s:\n{self.log()}")
+        if not answers(self.url, self.process, seconds):
+            raise RuntimeError(f"gunicorn did not answer in {seconds} s:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]

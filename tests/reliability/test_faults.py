@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from tests.reliability import live
+from tests.servers import free_port
 
 HERE = Path(__file__).resolve().parent
 UNAVAILABLE = "Il database non risponde in questo momento"
@@ -209,7 +210,7 @@ class CuttableProxy:
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
-        self.port = live.free_port()
+        self.port = free_port()
         self.pairs: list[tuple[socket.socket, socket.socket]] = []
         self.lock = threading.Lock()
         self.listening = None

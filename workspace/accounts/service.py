@@ -77,9 +77,7 @@ def start_session(user: User, remember: bool = False, *, second_factor: bool = F
     anonymous one is carried over but the language, so that a session fixed in advance by
     someone else is worth nothing. Its timeouts start now (see accounts.sessions);
     ``second_factor`` says the person passed it."""
-    sessions.keep_only_language()
-    login_user(user, remember=False)
-    sessions.begin(remember=remember, second_factor=second_factor)
+    _begin_session(user, remember=remember, second_factor=second_factor, login_at=None)
 
 
 def restart_session(user: User, *, second_factor: bool | None = None) -> None:
@@ -96,9 +94,15 @@ def restart_session(user: User, *, second_factor: bool | None = None) -> None:
     remember = sessions.is_long()
     if second_factor is None:
         second_factor = sessions.passed_second_factor()
+    _begin_session(user, remember=remember, second_factor=second_factor, login_at=signed_in_at)
+
+
+def _begin_session(user: User, *, remember: bool, second_factor: bool, login_at) -> None:
+    # Flask-Login's remember cookie is never set: it would sign the person in again behind the
+    # timeouts' back (see accounts.sessions).
     sessions.keep_only_language()
     login_user(user, remember=False)
-    sessions.begin(remember=remember, second_factor=second_factor, login_at=signed_in_at)
+    sessions.begin(remember=remember, second_factor=second_factor, login_at=login_at)
 
 
 def end_session(user: User | None) -> None:
