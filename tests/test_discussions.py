@@ -4,6 +4,7 @@ mentions and who is notified."""
 import re
 
 import pytest
+from sqlalchemy import event, func, select
 
 from tests.support import htmx, text
 from workspace.discussions import service as discussions
@@ -190,6 +191,61 @@ def test_unread_counts_ignore_withdrawn_messages(team, thread):
     assert discussions.unread_counts(team["anna"], [thread.id]) == {thread.id: 3}
     discussions.withdraw(discussions.get_message(thread, 3), by=team["bruno"])
     assert discussions.unread_counts(team["anna"], [thread.id]) == {thread.id: 2}
+
+
+def test_unread_counts_take_off_only_the_withdrawn_messages_not_yet_read(team, thread):
+    """The count is the last number less what was read less the withdrawn after it: a message
+    withdrawn before the reading point was already not counted, and is not taken off twice."""
+    for n in range(5):
+        discussions.reply(thread, author=team["bruno"], body=f"risposta {n}")
+    discussions.mark_read(thread, team["anna"], 4)
+    discussions.withdraw(discussions.get_message(thread, 2), by=team["bruno"])  # already read
+    discussions.withdraw(discussions.get_message(thread, 5), by=team["bruno"])  # not yet
+    other = discussions.open_thread(
+        team["group"], author=team["bruno"], title="Altro", body="Prima"
+    )
+    counts = discussions.unread_counts(team["anna"], [thread.id, other.id])
+    assert counts == {thread.id: 1, other.id: 1}  # 6 in all: 4 read, number 5 withdrawn
+    discussions.withdraw(discussions.get_message(thread, 6), by=team["bruno"])
+    discussions.withdraw(discussions.get_message(other, 1), by=team["bruno"])
+    assert discussions.unread_counts(team["anna"], [thread.id, other.id]) == {}
+    # As counted message by message, for everybody.
+    for person in (team["anna"], team["lead"], team["bruno"]):
+        read = discussions.last_read(thread, person)
+        expected = db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.thread_id == thread.id,
+                Message.number > read,
+                Message.withdrawn_at.is_(None),
+            )
+        )
+        assert discussions.unread_counts(person, [thread.id]).get(thread.id, 0) == expected
+
+
+def test_the_group_page_lists_threads_without_reading_every_message(
+    app, client, auth, team, thread
+):
+    """The group page's short list shows no participants: the query that would read every
+    message of every listed thread to find them is not run."""
+    for n in range(3):
+        discussions.reply(thread, author=team["bruno"], body=f"risposta {n}")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sign_in(auth, team["anna"])
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = text(client.get(f"/gruppi/{team['group'].slug}"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert thread.title in page and "3 non letti" in page
+    assert not [s for s in statements if "GROUP BY messages.thread_id, users.id" in s]
+    # The full list still names who takes part.
+    assert "Partecipano:" in text(client.get(f"/gruppi/{team['group'].slug}/discussioni/"))
 
 
 # -- Reading ------------------------------------------------------------------------------------

@@ -100,3 +100,29 @@ def test_profile_confirmation_speaks_the_new_language(client, login_as):
     response = client.post("/profilo", data={"name": me.name, "locale": "en"})
     assert response.status_code == 302
     assert "Profile updated." in text(client.get("/profilo"))
+
+
+def test_templates_follow_a_forced_language_and_back(app):
+    """Templates look the catalogue up once per request and language (workspace.i18n
+    ._translations): mail written in the recipient's language inside a request, with
+    force_locale, is in that language, and the page around it stays in its own."""
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    source = "{{ _('Componenti') }} {{ ngettext('%(num)d messaggio', '%(num)d messaggi', 2) }}"
+    with app.test_request_context("/"):
+        assert render_template_string(source) == "Componenti 2 messaggi"
+        with force_locale("en"):
+            assert render_template_string(source) == "Members 2 messages"
+        assert render_template_string(source) == "Componenti 2 messaggi"
+        with force_locale("en"):
+            assert render_template_string(source) == "Members 2 messages"
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["locale"] = "en"
+        refresh()  # the suite's app context (and its g) outlives this request
+        assert render_template_string(source) == "Members 2 messages"
+        session["locale"] = "it"
+        refresh()  # a person choosing another language in the middle of a request
+        assert render_template_string(source) == "Componenti 2 messaggi"

@@ -445,3 +445,36 @@ def test_the_history_runs_the_same_queries_however_long(app, client, auth, team,
 def test_a_person_outside_the_group_sees_no_history(client, auth, team, guidelines, make_user):
     sign_in(auth, make_user(Role.OPERATOR))
     assert client.get(history_url(guidelines)).status_code == 404
+
+
+def test_edit_days_are_days_in_rome_counted_in_the_database(app, team, guidelines):
+    """Counted per UTC hour in SQL: an hour late in the UTC evening is already the next day in
+    Rome (two hours ahead in summer, one in winter), and every revision is counted once."""
+    moments = [
+        datetime(2026, 7, 14, 21, 59, tzinfo=UTC),  # 23:59 in Rome, 14 July
+        datetime(2026, 7, 14, 22, 0, tzinfo=UTC),  # 00:00 in Rome, 15 July
+        datetime(2026, 1, 20, 22, 30, tzinfo=UTC),  # 23:30 in Rome, 20 January
+        datetime(2026, 1, 20, 23, 5, tzinfo=UTC),  # 00:05 in Rome, 21 January
+    ]
+    for number, moment in enumerate(moments, start=1):
+        db.session.execute(
+            update(Revision)
+            .where(Revision.text_id == guidelines.text_id, Revision.number == number)
+            .values(created_at=moment)
+        )
+    db.session.commit()
+    assert sorted(overview.edit_days(guidelines.text_id)) == [
+        date(2026, 1, 20),
+        date(2026, 1, 21),
+        date(2026, 7, 14),
+        date(2026, 7, 15),
+    ]
+    # Many revisions in one hour come back as one row, counted.
+    for number in range(1, 5):
+        db.session.execute(
+            update(Revision)
+            .where(Revision.text_id == guidelines.text_id, Revision.number == number)
+            .values(created_at=datetime(2026, 3, 2, 9, number * 10, tzinfo=UTC))
+        )
+    db.session.commit()
+    assert overview.edit_days(guidelines.text_id) == [date(2026, 3, 2)] * 4

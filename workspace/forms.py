@@ -5,8 +5,11 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import DateField, IntegerField
+from wtforms import SelectField as _SelectField
 from wtforms.validators import DataRequired, Email, Length, StopValidation, ValidationError
+from wtforms.widgets import Select
 
 
 def required():
@@ -33,6 +36,27 @@ def parse_number(raw: str | None) -> int | None:
     if raw is None or not _NUMBER.fullmatch(raw):
         return None
     return int(raw)
+
+
+_OPTION = Markup('<option value="%s">%s</option>')
+_SELECTED = Markup('<option selected value="%s">%s</option>')
+
+
+class QuickSelect(Select):
+    """WTForms' select, with each plain option written directly: the same HTML, but not one
+    ``html_params`` call per option (the feed's list of 300 people took 2 ms to write)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        option = _SELECTED if choice.selected else _OPTION
+        return option % (value, choice.label or choice.value)  # both escaped by Markup
+
+
+class SelectField(_SelectField):
+    widget = QuickSelect()
 
 
 class NumberField(IntegerField):

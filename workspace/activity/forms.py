@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField
 from wtforms.validators import ValidationError
 
 from workspace.activity.models import EventKind
-from workspace.forms import DayField, parse_number, plausible_day
+from workspace.forms import DayField, SelectField, parse_number, plausible_day
 
 KIND_LABELS = {
     EventKind.DOCUMENT_CREATED: _l("Documento creato"),

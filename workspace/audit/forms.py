@@ -2,11 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
 from wtforms.validators import ValidationError
 
 from workspace.audit.actions import ACTIONS, SUBJECTS
-from workspace.forms import DayField, parse_number, plausible_day
+from workspace.forms import DayField, SelectField, parse_number, plausible_day
 
 # Days outside these are typing mistakes (and would overflow date arithmetic at the extremes).
 

@@ -10,7 +10,9 @@ def _panel_context(access) -> dict:
 
     from workspace.discussions.service import threads_page
 
-    pagination, rows = threads_page(access.group, current_user, 1, per_page=PANEL_THREADS)
+    pagination, rows = threads_page(
+        access.group, current_user, 1, per_page=PANEL_THREADS, participants=False
+    )
     return {"rows": rows, "total": pagination.total}
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workspace.accounts.models import User
@@ -46,6 +46,14 @@ class Message(db.Model):
         UniqueConstraint("thread_id", "number"),
         # A form submitted twice carries the same token: the second is not a new message.
         UniqueConstraint("author_id", "client_token"),
+        # The few withdrawn messages, for the unread counts (discussions.service.unread_counts).
+        Index(
+            "ix_messages_withdrawn",
+            "thread_id",
+            "number",
+            sqlite_where=text("withdrawn_at IS NOT NULL"),
+            postgresql_where=text("withdrawn_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

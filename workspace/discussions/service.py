@@ -97,9 +97,17 @@ def _visible_threads(group: Group):
     return select(Thread).where(Thread.group_id == group.id)
 
 
-def threads_page(group: Group, user: User, page: int = 1, per_page: int = THREADS_PER_PAGE):
+def threads_page(
+    group: Group,
+    user: User,
+    page: int = 1,
+    per_page: int = THREADS_PER_PAGE,
+    *,
+    participants: bool = True,
+):
     """A page of the group's threads, pinned first, then by last activity; with, for each,
-    the person's unread count, who took part and who wrote last: a fixed number of queries."""
+    the person's unread count, who took part (unless ``participants`` is false: the group
+    page's short list does not show them) and who wrote last: a fixed number of queries."""
     pagination = db.paginate(
         _visible_threads(group).order_by(
             Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc()
@@ -108,15 +116,16 @@ def threads_page(group: Group, user: User, page: int = 1, per_page: int = THREAD
         per_page=per_page,
         error_out=False,
     )
-    return pagination, rows_for(pagination.items, user)
+    return pagination, rows_for(pagination.items, user, participants=participants)
 
 
-def rows_for(threads: list[Thread], user: User) -> list[ThreadRow]:
+def rows_for(threads: list[Thread], user: User, *, participants: bool = True) -> list[ThreadRow]:
     ids = [thread.id for thread in threads]
     unread = unread_counts(user, ids)
-    participants: dict[int, list[User]] = {thread_id: [] for thread_id in ids}
+    people: dict[int, list[User]] = {thread_id: [] for thread_id in ids}
     last_author: dict[int, User | None] = {}
-    if ids:
+    if ids and participants:
+        # Every message of the threads is read: for a long thread, the costliest query here.
         pairs = db.session.execute(
             select(Message.thread_id, User)
             .join(User, User.id == Message.author_id)
@@ -125,7 +134,8 @@ def rows_for(threads: list[Thread], user: User) -> list[ThreadRow]:
             .order_by(Message.thread_id, func.min(Message.number))
         ).all()
         for thread_id, person in pairs:
-            participants[thread_id].append(person)
+            people[thread_id].append(person)
+    if ids:
         for thread_id, person in db.session.execute(
             select(Message.thread_id, User)
             .join(
@@ -136,34 +146,42 @@ def rows_for(threads: list[Thread], user: User) -> list[ThreadRow]:
         ).all():
             last_author[thread_id] = person
     return [
-        ThreadRow(
-            thread, unread.get(thread.id, 0), participants[thread.id], last_author.get(thread.id)
-        )
+        ThreadRow(thread, unread.get(thread.id, 0), people[thread.id], last_author.get(thread.id))
         for thread in threads
     ]
 
 
 def unread_counts(user: User, thread_ids: Iterable[int]) -> dict[int, int]:
-    """Unread messages per thread, counted in the database: withdrawn ones do not count."""
+    """Unread messages per thread (only threads with some): withdrawn ones do not count.
+
+    Messages are numbered 1, 2, ... with no gaps and never deleted, so what is unread is the
+    thread's last number less what the person has read, less the withdrawn messages after
+    that: two small queries whatever the length of the thread (the withdrawn ones through a
+    partial index), instead of counting every unread message.
+    """
     ids = list(thread_ids)
     if not ids:
         return {}
-    read = (
-        select(ThreadRead.thread_id, ThreadRead.last_read_number)
-        .where(ThreadRead.user_id == user.id, ThreadRead.thread_id.in_(ids))
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Message.thread_id, func.count(Message.id))
-        .outerjoin(read, read.c.thread_id == Message.thread_id)
-        .where(
-            Message.thread_id.in_(ids),
-            Message.withdrawn_at.is_(None),
-            Message.number > func.coalesce(read.c.last_read_number, 0),
+    read_number = func.coalesce(ThreadRead.last_read_number, 0)
+    positions = db.session.execute(
+        select(Thread.id, Thread.last_number, read_number)
+        .outerjoin(
+            ThreadRead, and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id)
         )
-        .group_by(Message.thread_id)
+        .where(Thread.id.in_(ids))
     ).all()
-    return dict(rows)
+    withdrawn: dict[int, list[int]] = {}
+    for thread_id, number in db.session.execute(
+        select(Message.thread_id, Message.number).where(
+            Message.thread_id.in_(ids), Message.withdrawn_at.is_not(None)
+        )
+    ):
+        withdrawn.setdefault(thread_id, []).append(number)
+    counts = {
+        thread_id: last - read - sum(1 for n in withdrawn.get(thread_id, ()) if n > read)
+        for thread_id, last, read in positions
+    }
+    return {thread_id: count for thread_id, count in counts.items() if count > 0}
 
 
 def last_read(thread: Thread, user: User) -> int:

@@ -168,6 +168,7 @@ def show(slug: str, document_id: int):
     if approval is not None and not show_current:
         number = approval.revision_number
     revision = load_revision_or_404(document, number)
+    content = revisions.content_at(document.text, revision.number)
     return render(
         "documents/show.html",
         "documents/_content.html",
@@ -175,14 +176,14 @@ def show(slug: str, document_id: int):
         group=access.group,
         document=document,
         revision=revision,
-        content=revisions.content_at(document.text, revision.number),
-        head=load_revision_or_404(document, head),
+        content=content,
+        head=load_revision_or_404(document, head) if head != number else revision,
         approval=approval,
         changes_since_approval=(
             service.revisions_since(document, approval.revision_number) if approval else 0
         ),
         present=revisions.present(document.text, besides=current_user),
-        section_titles=service.section_titles(document),
+        section_titles=service.section_titles(document, content if number == head else None),
         approvals=service.approvals(document),
         threads=discussions.threads_about(document),
     )

@@ -200,9 +200,16 @@ def section_title(document: Document, number: int, section: int | None) -> str |
     return sections[section].title if 0 <= section < len(sections) else None
 
 
-def section_titles(document: Document) -> dict[int, str]:
-    """Section index to heading title in the newest revision, for "who edits what"."""
-    toc = revisions.content_at(document.text, document.text.head).toc
+def section_titles(
+    document: Document, head_content: revisions.Content | None = None
+) -> dict[int, str]:
+    """Section index to heading title in the newest revision, for "who edits what".
+
+    ``head_content`` is that revision's content when the caller has already built it.
+    """
+    if head_content is None:
+        head_content = revisions.content_at(document.text, document.text.head)
+    toc = head_content.toc
     return {section: title for _level, title, _anchor, section in toc}
 
 

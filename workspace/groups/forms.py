@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 
-from workspace.forms import max_length, required
+from workspace.forms import SelectField, max_length, required
 from workspace.groups.models import GroupRole
 
 GROUP_ROLE_LABELS = {GroupRole.MEMBER: _l("Componente"), GroupRole.LEAD: _l("Referente")}

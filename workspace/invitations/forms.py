@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import EmailField, SelectMultipleField, StringField, widgets
 
-from workspace.forms import email_address, max_length, required
+from workspace.forms import SelectField, email_address, max_length, required
 from workspace.people.forms import AffiliationMixin, role_choices
 
 

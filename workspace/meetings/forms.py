@@ -2,14 +2,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
-from workspace.forms import DayField, NumberField, Readable, max_length, parse_number, required
+from workspace.forms import (
+    DayField,
+    NumberField,
+    Readable,
+    SelectField,
+    max_length,
+    parse_number,
+    required,
+)
 from workspace.invitations.forms import MultiCheckboxField
 from workspace.meetings.recurrence import MAX_OCCURRENCES, Pattern
 

@@ -5,7 +5,7 @@ here either aggregates in SQL or selects a few narrow columns, and none runs onc
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -55,10 +55,29 @@ def _period_short(period: charts.Period, unit: str) -> str:
     return format_date(period.start, "y")
 
 
+def _utc_hour(column):
+    """``YYYY-MM-DD HH`` of a UTC timestamp column, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
+
+
 def edit_days(text_id: int) -> list[date]:
-    """The day (in Rome) of every revision: one narrow column, no text."""
-    moments = db.session.scalars(select(Revision.created_at).where(Revision.text_id == text_id))
-    return [moment.astimezone(ROME).date() for moment in moments]
+    """The day (in Rome) of every revision, counted in the database per UTC hour.
+
+    Rome is a whole number of hours from UTC, so each hour falls in one Rome day: a few rows
+    per day of work come back, not one per revision (2,000 revisions of the guidelines were
+    2,000 rows converted one by one on every view of the history).
+    """
+    hour = _utc_hour(Revision.created_at)
+    rows = db.session.execute(
+        select(hour, func.count()).where(Revision.text_id == text_id).group_by(hour)
+    )
+    days: list[date] = []
+    for stamp, count in rows:
+        moment = datetime.strptime(stamp, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        days.extend([moment.astimezone(ROME).date()] * count)
+    return days
 
 
 def edits_chart(text_id: int, *, until: date | None = None) -> charts.ColumnChart:

@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TelField
+from wtforms import StringField, TelField
 from wtforms.validators import Optional, Regexp
 
-from workspace.forms import max_length, required
+from workspace.forms import SelectField, max_length, required
 from workspace.people.models import Role
 
 

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField
+from wtforms import SearchField
 from wtforms.validators import ValidationError
 
-from workspace.forms import max_length
+from workspace.forms import SelectField, max_length
 from workspace.search.service import MAX_QUERY_CHARS
 
 
