@@ -280,3 +280,25 @@ def test_summary_agrees_with_the_full_diff(pair):
     summary = diff_module.summarise(old, new)
     assert summary.stats == full.stats
     assert summary.changed_sections == full.changed_sections
+
+
+@settings(max_examples=200, deadline=None)
+@given(edited())
+def test_the_similarity_bound_only_skips_work(pair):
+    """Blocks too different even if every common word lined up skip the word matching: the
+    diff is the same as when every block is matched."""
+    old, new = pair
+    quick = diff(old, new)
+    original = diff_module._shared_at_most
+    try:
+        diff_module._shared_at_most = lambda old_tokens, new_tokens: 10**12
+        thorough = diff(old, new)
+    finally:
+        diff_module._shared_at_most = original
+    assert quick == thorough
+
+
+def test_the_bound_counts_each_common_word_as_often_as_the_poorer_side():
+    old = ["la", " ", "casa", " ", "la", ",", " ", "via"]
+    new = ["la", " ", "la", " ", "la", " ", "casa", "."]
+    assert diff_module._shared_at_most(old, new) == 2 * 2 + 4  # "la" twice, "casa" once

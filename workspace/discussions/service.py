@@ -75,7 +75,8 @@ def mentionable(group: Group) -> dict[str, User]:
 
 
 def _render(body: str, group: Group) -> tuple[str, list[User]]:
-    people = mentionable(group)
+    # A mention starts with "@": without one, the group's people need not be loaded.
+    people = mentionable(group) if "@" in body else {}
     rendered = render(
         body, anchors=False, mentions={handle: user.name for handle, user in people.items()}
     )

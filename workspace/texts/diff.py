@@ -21,6 +21,7 @@ whether a removed line was added elsewhere (``moved``) are flagged for the templ
 """
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -259,6 +260,11 @@ class _RowBuilder:
             return _whole(old_block, "delete"), _whole(new_block, "insert"), too_large
         self.word_budget -= size
         old_tokens, new_tokens = _TOKEN.findall(old_text), _TOKEN.findall(new_text)
+        words = len("".join(old_text.split())) + len("".join(new_text.split()))
+        if words and 2 * _shared_at_most(old_tokens, new_tokens) < MIN_SIMILARITY * words:
+            # Too different even if every common word lined up: the same answer as below,
+            # without the matching (most of a compare of two distant revisions).
+            return _whole(old_block, "delete"), _whole(new_block, "insert"), False
         old_stream: list[Segment] = []
         new_stream: list[Segment] = []
         shared = 0
@@ -274,7 +280,6 @@ class _RowBuilder:
                 new_stream.append(("equal", common))
                 shared += len(common) - sum(map(len, re.findall(r"\s+", common)))
             i, j = ti + length, tj + length
-        words = len("".join(old_text.split())) + len("".join(new_text.split()))
         if words and 2 * shared < MIN_SIMILARITY * words:
             return _whole(old_block, "delete"), _whole(new_block, "insert"), False
         return (
@@ -282,6 +287,17 @@ class _RowBuilder:
             _per_line(new_stream, len(new_block)),
             False,
         )
+
+
+def _shared_at_most(old_tokens: list[str], new_tokens: list[str]) -> int:
+    """An upper bound of the characters the word matching can find in common: each word or
+    sign at most as many times as the side with fewer of it has it (spaces do not count)."""
+    old_counts, new_counts = Counter(old_tokens), Counter(new_tokens)
+    return sum(
+        min(count, new_counts[token]) * len(token)
+        for token, count in old_counts.items()
+        if token in new_counts and not token.isspace()
+    )
 
 
 def _is_space(token: object) -> bool:
