@@ -18,6 +18,10 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml setup.py
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
@@ -70,8 +74,9 @@ format: install-test
 # Benchmarks (not part of `make test`): results in bench/results/. bench/run.py is the whole
 # benchmark of issue 8 (gunicorn + wrk, needs `apt-get install wrk`; BENCH_ARGS to narrow it,
 # e.g. BENCH_ARGS="--sizes realistic --backends sqlite"); the others measure one part each.
+# Where a page's time goes: .venv/bin/python bench/profile.py [page ...] [--sql] [--profile].
 BENCH_ARGS ?=
-bench: install
+bench: install $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)  # runs bench/storage.py too
 	$(BIN)/python bench/revisions.py
 	$(BIN)/python bench/discussions.py
