@@ -38,6 +38,19 @@ def test_no_inline_script_or_style_anywhere():
     assert offenders == []
 
 
+def test_htmx_attributes_are_written_as_valid_html():
+    """htmx reads hx-get and data-hx-get alike; only the data- form is valid HTML (the Nu HTML
+    checker refuses the other, see tests/test_html_valid.py)."""
+    short = re.compile(r"(?<![\w-])hx-[a-z]")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if short.search(line)
+    ]
+    assert offenders == []
+
+
 def test_htmx_is_vendored_pinned_and_configured(client):
     import hashlib
 
@@ -59,8 +72,8 @@ def test_htmx_is_vendored_pinned_and_configured(client):
 def test_csrf_token_travels_in_hx_headers(client):
     page = client.get("/accedi").get_data(as_text=True)
     assert re.search(
-        r"<body hx-headers='\{&#34;X-CSRFToken&#34;: &#34;[^&]+&#34;\}'", page
-    ) or re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'", page)
+        r"<body data-hx-headers='\{&#34;X-CSRFToken&#34;: &#34;[^&]+&#34;\}'", page
+    ) or re.search(r"<body data-hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'", page)
 
 
 @pytest.fixture

@@ -153,7 +153,8 @@ DOM_CHECK = """
       const name = attribute.name.toLowerCase();
       if (name === 'data-xss-probe') found.push('element from a payload: ' + describe(el));
       else if (name.startsWith('on')) found.push('event handler ' + name + ' on ' + describe(el));
-      else if (name.startsWith('hx-on')) found.push('htmx handler ' + name + ' on ' + describe(el));
+      else if (/^(data-)?hx-on/.test(name))
+        found.push('htmx handler ' + name + ' on ' + describe(el));
       else if (name === 'style') found.push('style attribute on ' + describe(el));
       else if (addresses.includes(name)) {
         const value = attribute.value.replace(/[\\x00-\\x20\\x7f-\\xa0]+/g, '').toLowerCase();
