@@ -1,8 +1,7 @@
 """The HTML of every page a person can reach is valid for the Nu HTML checker (issue 9).
 
-Every GET route of tests/test_access.py that answers a full page, for each kind of person who
-may see it, plus the main error states (forms sent empty, 403, 404, a failed sign-in), is
-written to a folder and checked by vnu in one run. The checker comes from npm
+Every page of tests/page_catalogue.py (each GET route for each kind of person, and the main
+error states) is written to a folder and checked by vnu in one run. The checker comes from npm
 (`make install-test` puts it in .vnu/); without it or without Java the test is skipped.
 """
 
@@ -15,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PASSWORD
-from tests.test_access import ROUTES, world  # noqa: F401  (world is a fixture)
+from tests.page_catalogue import write_pages
+from tests.test_access import world  # noqa: F401  (world is a fixture)
 
 VNU_JAR = Path(
     os.environ.get(
@@ -24,31 +23,6 @@ VNU_JAR = Path(
         Path(__file__).resolve().parents[1] / ".vnu/node_modules/vnu-jar/build/dist/vnu.jar",
     )
 )
-ROLES = ("anonymous", "external", "member", "coordinator")
-# Forms sent empty: each answers 422 with its messages next to the fields.
-EMPTY_FORMS = {
-    "coordinator": (
-        "/gruppi/nuovo",
-        "/servizi/nuovo",
-        "/inviti/nuovo",
-    ),
-    "member": (
-        "/gruppi/{group}/documenti/nuovo",
-        "/gruppi/{group}/discussioni/nuova",
-        "/gruppi/{group}/incontri/nuovo",
-        "/profilo/password",
-    ),
-}
-# Pages with nothing in them, or answering no.
-EXTRA_PAGES = {
-    "anonymous": (("/non-esiste", 404),),
-    "member": (
-        ("/cerca", 200),
-        ("/cerca?q=nessun-risultato-possibile", 200),
-        ("/registro", 403),
-        ("/gruppi/non-esiste", 404),
-    ),
-}
 
 
 @pytest.fixture
@@ -62,55 +36,10 @@ def vnu() -> list[str]:
     return [java, "-Xss4m", "-jar", str(VNU_JAR), "--errors-only", "--format", "json"]
 
 
-def is_full_page(response) -> bool:
-    return response.mimetype == "text/html" and response.data.lstrip()[:15].lower().startswith(
-        b"<!doctype html>"
-    )
-
-
 def test_every_page_is_valid_html(vnu, make_app, world, tmp_path):  # noqa: F811
-    people, ids = world
-    app = make_app()
-    pages: dict[str, str] = {}  # file name -> what it is, for the report
     folder = tmp_path / "pages"
     folder.mkdir()
-
-    def keep(label: str, response) -> None:
-        name = f"{len(pages):03d}.html"
-        (folder / name).write_bytes(response.data)
-        pages[name] = label
-
-    for role in ROLES:
-        client = app.test_client()
-        if role != "anonymous":
-            response = client.post(
-                "/accedi", data={"email": people[role].email, "password": PASSWORD}
-            )
-            assert response.status_code == 302, role
-        for method, template in ROUTES.values():
-            if method != "GET":
-                continue
-            url = template.format(**ids)
-            response = client.get(url)
-            if response.status_code == 200 and is_full_page(response):
-                keep(f"{role} GET {url}", response)
-        for template in EMPTY_FORMS.get(role, ()):
-            url = template.format(**ids)
-            response = client.post(url, data={})
-            assert response.status_code == 422, f"{role} POST {url}: {response.status_code}"
-            keep(f"{role} POST {url} (empty form)", response)
-        for url, status in EXTRA_PAGES.get(role, ()):
-            response = client.get(url)
-            assert response.status_code == status, f"{role} GET {url}: {response.status_code}"
-            keep(f"{role} GET {url} ({status})", response)
-
-    failed = app.test_client().post(
-        "/accedi", data={"email": people["member"].email, "password": "sbagliata"}
-    )
-    assert failed.status_code in (200, 401, 422)
-    keep("anonymous POST /accedi (wrong password)", failed)
-
-    assert len(pages) > 50, sorted(pages.values())
+    pages = write_pages(make_app(), world, folder)  # file name -> what it is, for the report
     result = subprocess.run(
         [*vnu, *sorted(str(folder / name) for name in pages)],
         capture_output=True,
