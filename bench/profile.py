@@ -15,7 +15,6 @@ for the two writes. ``--profile`` needs pyinstrument (``pip install -e '.[bench]
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -28,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
-from run import hidden_input, pages_of  # noqa: E402
+from run import csrf_token, hidden_input, pages_of  # noqa: E402
 
 RESULTS = HERE / "results"
 
@@ -52,7 +51,7 @@ def make_client(size: str):
         }
     )
     client = app.test_client()
-    token = csrf_of(client.get("/accedi").text)
+    token = csrf_token(client.get("/accedi").text)
     answer = client.post(
         "/accedi",
         data={
@@ -66,15 +65,11 @@ def make_client(size: str):
     return app, client, manifest
 
 
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
 def writes(client, manifest) -> dict:
     """The two writes of the runner, as callables that make one request each."""
     big = manifest["big_group"]
     thread = f"/gruppi/{big}/discussioni/{manifest['long_thread_id']}"
-    token = csrf_of(client.get(thread).text)
+    token = csrf_token(client.get(thread).text)
     counter = iter(range(10**9))
 
     def reply():
