@@ -44,9 +44,10 @@ def is_full_page(response) -> bool:
     )
 
 
-def write_pages(app, world, folder: Path) -> dict[str, str]:
+def write_pages(app, world, folder: Path, locale: str = "it") -> dict[str, str]:
     """Each page as ``NNN.html`` in ``folder``; returns file name -> what it is (role, method,
-    address), for the reports."""
+    address), for the reports. ``locale`` is the language each person chooses first (the
+    choice stays in their profile)."""
     people, ids = world
     pages: dict[str, str] = {}
 
@@ -62,6 +63,7 @@ def write_pages(app, world, folder: Path) -> dict[str, str]:
                 "/accedi", data={"email": people[role].email, "password": PASSWORD}
             )
             assert response.status_code == 302, role
+        client.post("/lingua", data={"locale": locale})
         for method, template in ROUTES.values():
             if method != "GET":
                 continue
@@ -79,7 +81,9 @@ def write_pages(app, world, folder: Path) -> dict[str, str]:
             assert response.status_code == status, f"{role} GET {url}: {response.status_code}"
             keep(f"{role} GET {url} ({status})", response)
 
-    failed = app.test_client().post(
+    anonymous = app.test_client()
+    anonymous.post("/lingua", data={"locale": locale})
+    failed = anonymous.post(
         "/accedi", data={"email": people["member"].email, "password": "sbagliata"}
     )
     assert failed.status_code in (200, 401, 422)

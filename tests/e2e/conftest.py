@@ -189,9 +189,19 @@ def serve(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# The whole browser suite signs the same demo people in hundreds of times within minutes: the
+# per-account and per-address sign-in limits (10 a minute, 60 an hour per account) would turn
+# a later journey's sign-in back to the login page. Those limits have tests of their own
+# (tests/test_throttling.py); here they are raised far above what the suite does, not removed.
+SUITE_SIGN_INS = {
+    "FLASK_RATELIMIT_LOGIN": "10000 per minute",
+    "FLASK_RATELIMIT_LOGIN_ACCOUNT": "10000 per minute",
+}
+
+
 @pytest.fixture(scope="session")
 def live_server(request):
-    with serve(request) as server:
+    with serve(request, extra_env=SUITE_SIGN_INS) as server:
         request.config.stash[SERVER_INSTANCE] = server.instance
         yield server.url
 

@@ -46,7 +46,9 @@ class ProfileForm(AffiliationMixin, FlaskForm):
         ],
     )
     locale = SelectField(
-        _l("Lingua dell'interfaccia"), choices=[("it", "Italiano"), ("en", "English")]
+        _l("Lingua dell'interfaccia"),
+        # Each language is named in itself, and marked so (a screen reader says it so).
+        choices=[("it", "Italiano", {"lang": "it"}), ("en", "English", {"lang": "en"})],
     )
 
 

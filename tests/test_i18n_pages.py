@@ -1,0 +1,182 @@
+"""No user-visible string escapes translation (issue 9): every page, in both languages.
+
+``test_i18n`` proves that every *marked* string has its English translation. This test finds
+the strings that were never marked: every page of tests/page_catalogue.py is written twice,
+once by people who chose Italian and once by people who chose English, and a word shown on the
+same page in both languages is either the data (names, titles, what people wrote: every word
+of every text column in the database), a word both languages use (those of the Italian
+catalogue that its English side uses too: "Tavolo", "password", "link"...), or a string that
+bypassed gettext. The last kind fails the test, with the page and the text around it.
+
+Text is what a person sees or hears: text nodes outside scripts and styles, and the attributes
+read aloud or shown (title, aria-label, placeholder, alt, the value of buttons).
+"""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+from sqlalchemy import String, Text, select
+
+from tests.page_catalogue import write_pages
+from tests.test_access import world  # noqa: F401  (world is a fixture)
+from workspace.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+SPOKEN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
+BUTTONS = {"submit", "button", "reset"}
+WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+class VisibleText(HTMLParser):
+    """The pieces of text of a page a person sees or hears, in order.
+
+    Left out: scripts, styles, and what the page itself says is not in its language or not to
+    be translated (``lang`` other than the page's, ``translate="no"``: codes, language names).
+    """
+
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.pieces: list[str] = []
+        self._language: str | None = None
+        self._skipping: str | None = None  # the tag whose content is left out
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "html":
+            self._language = values.get("lang")
+        if self._skipping:
+            if tag == self._skipping:
+                self._depth += 1
+            return
+        other_language = values.get("lang") not in (None, self._language)
+        if (
+            tag in ("script", "style", "template")
+            or other_language
+            or (values.get("translate") == "no")
+        ):
+            if tag not in self.VOID:
+                self._skipping, self._depth = tag, 1
+            return
+        for name, value in attrs:
+            if value and (
+                name in SPOKEN_ATTRIBUTES
+                or (tag == "input" and name == "value" and values.get("type") in BUTTONS)
+            ):
+                self.pieces.append(value)
+
+    def handle_endtag(self, tag):
+        if self._skipping == tag:
+            self._depth -= 1
+            if not self._depth:
+                self._skipping = None
+
+    def handle_data(self, data):
+        if not self._skipping and data.strip():
+            self.pieces.append(data)
+
+
+def visible_text(html: str) -> list[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    return parser.pieces
+
+
+def words(text: str) -> set[str]:
+    return {word.lower() for word in WORD.findall(text)}
+
+
+def data_words() -> set[str]:
+    """Every word stored in any text column: the people's data, shown as it is."""
+    found: set[str] = set()
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+        if not columns:
+            continue
+        for row in db.session.execute(select(*columns)):
+            for value in row:
+                if isinstance(value, str):
+                    found |= words(value)
+    return found
+
+
+def shared_words() -> set[str]:
+    """Words the Italian interface and its English translation both use."""
+    po = ROOT / "workspace/translations/en/LC_MESSAGES/messages.po"
+    with po.open("rb") as handle:
+        catalogue = read_po(handle)
+    italian: set[str] = set()
+    english: set[str] = set()
+    for message in catalogue:
+        if not message.id:
+            continue
+        for text in message.id if isinstance(message.id, tuple) else (message.id,):
+            italian |= words(re.sub(r"%\(\w+\)\w", " ", text))
+        for text in message.string if isinstance(message.string, tuple) else (message.string,):
+            english |= words(re.sub(r"%\(\w+\)\w", " ", text))
+    return italian & english
+
+
+def date_words() -> set[str]:
+    """Names of months and days spelt alike in both languages ("nov", "feb")."""
+    found: dict[str, set[str]] = {}
+    for code in ("it", "en"):
+        locale = Locale.parse(code)
+        names = found.setdefault(code, set())
+        for table in (locale.months, locale.days):
+            for context in table.values():
+                for width in context.values():
+                    for name in width.values():
+                        names |= words(name)
+    return found["it"] & found["en"]
+
+
+def test_every_visible_string_is_translated(make_app, world, tmp_path):  # noqa: F811
+    app = make_app()
+    italian_folder, english_folder = tmp_path / "it", tmp_path / "en"
+    italian_folder.mkdir()
+    english_folder.mkdir()
+    italian = write_pages(app, world, italian_folder, locale="it")
+    english = write_pages(app, world, english_folder, locale="en")
+    assert list(italian.values()) == list(english.values())
+    with app.app_context():
+        known = data_words() | shared_words() | date_words()
+
+    untranslated: dict[str, list[str]] = {}
+    for name, label in english.items():
+        in_italian = set()
+        for piece in visible_text((italian_folder / name).read_text(encoding="utf-8")):
+            in_italian |= words(piece)
+        for piece in visible_text((english_folder / name).read_text(encoding="utf-8")):
+            # What the address holds (a search's words) is shown as it was typed.
+            stray = (words(piece) & in_italian) - known - words(label.split()[2])
+            if stray:
+                text = " ".join(piece.split())[:120]
+                untranslated.setdefault(f"{text!r} ({', '.join(sorted(stray))})", []).append(label)
+    report = [
+        f"- {text}\n    on {pages[0]}" + (f" (+{len(pages) - 1} pages)" if pages[1:] else "")
+        for text, pages in untranslated.items()
+    ]
+    assert not report, (
+        f"{len(report)} pieces of text are the same in Italian and English, and are not data "
+        "(mark them with _() or {% trans %}):\n" + "\n".join(report)
+    )
