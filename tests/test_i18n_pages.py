@@ -12,12 +12,14 @@ Text is what a person sees or hears: text nodes outside scripts and styles, and 
 read aloud or shown (title, aria-label, placeholder, alt, the value of buttons).
 """
 
+import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 from sqlalchemy import String, Text, select
 
 from tests.page_catalogue import write_pages
@@ -180,3 +182,89 @@ def test_every_visible_string_is_translated(make_app, world, tmp_path):  # noqa:
         f"{len(report)} pieces of text are the same in Italian and English, and are not data "
         "(mark them with _() or {% trans %}):\n" + "\n".join(report)
     )
+
+
+# -- The same, read from the sources: what no catalogue page shows (htmx fragments, flash
+# messages after a post, mail) -----------------------------------------------------------------
+
+# Written as they are on purpose: the product's name.
+AS_WRITTEN = {"Tavolo"}
+
+
+JINJA = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # only lexed
+
+
+def template_literals(source: str, *, html: bool) -> list[str]:
+    """The literal text of a template, outside its {{ }} and {% %}: each Jinja construct
+    becomes a blank, so "Modifica {{ title }}" reads "Modifica". An HTML template is read as
+    a page is (tags, hidden and other-language parts left out), a mail's text as it is."""
+    pieces = [value if kind == "data" else " " for _line, kind, value in JINJA.lex(source)]
+    return visible_text("".join(pieces)) if html else pieces
+
+
+def test_templates_have_no_literal_text():
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        for piece in template_literals(source, html=path.suffix == ".html"):
+            if words(piece) - {word.lower() for word in AS_WRITTEN}:
+                found.append(f"{path.relative_to(ROOT)}: {' '.join(piece.split())[:100]!r}")
+    assert found == [], "text not marked for translation:\n" + "\n".join(found)
+
+
+SHOWN_ARGUMENTS = {"flash": 0, "ValidationError": 0, "StopValidation": 0}
+SHOWN_KEYWORDS = {"label", "message", "description"}
+SHOWN_RENDER_KW = {"placeholder", "title", "aria-label"}
+
+
+def _is_text(node) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(words(node.value))
+    if isinstance(node, ast.JoinedStr):
+        return any(_is_text(value) for value in node.values)
+    return False
+
+
+def shown_literals(tree) -> list:
+    """String literals handed to what shows them: flash(), validation errors, form fields'
+    labels, messages and descriptions, placeholders and titles, the labels of choices."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        shown = []
+        if name in SHOWN_ARGUMENTS or name.endswith("Field"):
+            shown += node.args[:1]
+        for keyword in node.keywords:
+            if keyword.arg in SHOWN_KEYWORDS:
+                shown.append(keyword.value)
+            elif keyword.arg == "render_kw" and isinstance(keyword.value, ast.Dict):
+                shown += [
+                    value
+                    for key, value in zip(keyword.value.keys, keyword.value.values, strict=True)
+                    if isinstance(key, ast.Constant) and key.value in SHOWN_RENDER_KW
+                ]
+            elif keyword.arg == "choices" and isinstance(keyword.value, ast.List | ast.Tuple):
+                # (value, label) pairs; a third item with "lang" names its own language.
+                shown += [
+                    choice.elts[1]
+                    for choice in keyword.value.elts
+                    if isinstance(choice, ast.Tuple) and len(choice.elts) == 2
+                ]
+        found += [node for node in shown if _is_text(node)]
+    return found
+
+
+def test_python_hands_no_literal_text_to_the_pages():
+    found = []
+    for path in sorted((ROOT / "workspace").rglob("*.py")):
+        if path.name == "demo.py":  # the demo data: names and texts people would write
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in shown_literals(tree):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:100]}")
+    assert found == [], "text not marked for translation:\n" + "\n".join(found)
