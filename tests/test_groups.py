@@ -84,7 +84,7 @@ def test_lead_adds_a_member_with_htmx_and_gets_the_members_fragment(
     assert "<html" not in body
     assert "Sara Galli" in body
     assert "Sara Galli aggiunto al gruppo." in body  # flash carried out of band
-    assert 'hx-swap-oob="true"' in body
+    assert '<div id="alerts" data-hx-swap-oob="innerHTML">' in body  # into the live region
     assert "HX-Request" in response.headers["Vary"]
 
 

@@ -11,21 +11,108 @@
     }
   });
 
-  // After a swap, put the keyboard focus somewhere sensible: the error summary, the first
-  // invalid field, or the region that was replaced.
+  function isNativelyFocusable(element) {
+    return /^(INPUT|SELECT|TEXTAREA|BUTTON|A|SUMMARY)$/.test(element.tagName);
+  }
+
+  function focusOn(element) {
+    if (!element.hasAttribute("tabindex") && !isNativelyFocusable(element)) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus();
+  }
+
+  // Controls that only work with JavaScript (the formatting toolbar, the @mention picker, the
+  // live preview, "Stampa") are hidden in the HTML and shown here: without JavaScript a page
+  // offers nothing that does nothing. htmx:load also covers content swapped in later.
+  function reveal(root) {
+    if (!root || !root.querySelectorAll) { return; }
+    var hidden = root.querySelectorAll("[data-needs-js][hidden]");
+    Array.prototype.forEach.call(hidden, function (element) { element.hidden = false; });
+    if (root.hasAttribute && root.hasAttribute("data-needs-js")) { root.hidden = false; }
+  }
+  document.addEventListener("DOMContentLoaded", function () { reveal(document); });
+  document.addEventListener("htmx:load", function (event) { reveal(event.detail.elt); });
+
+  var PROBLEM = ".error-summary, .conflict, [aria-invalid='true'], [role='alert']";
+
+  // A page that comes back with a problem (form errors, an editing conflict) starts with the
+  // keyboard focus on it, so it is the first thing read and the next Tab goes to its links.
+  document.addEventListener("DOMContentLoaded", function () {
+    var main = document.getElementById("main");
+    var problem = main && main.querySelector(".error-summary, .conflict");
+    if (problem) { focusOn(problem); }
+  });
+
+  // The messages a page arrives with (a save, a sign-in) are put into the live region again
+  // once the page has loaded: a screen reader announces a change, not what was already there.
+  window.addEventListener("load", function () {
+    var alerts = document.getElementById("alerts");
+    if (!alerts || !alerts.children.length) { return; }
+    var messages = Array.prototype.slice.call(alerts.childNodes);
+    alerts.replaceChildren();
+    window.setTimeout(function () {
+      if (!alerts.children.length) { alerts.replaceChildren.apply(alerts, messages); }
+    }, 300);
+  });
+
+  // After a swap, put the keyboard focus somewhere sensible. A problem in the new content
+  // (error summary, conflict, invalid field) takes it. Otherwise, focus that is still on the
+  // page stays where the person left it; focus lost with the replaced content goes to the
+  // element of the same id if there is one, else to what the content marks with
+  // data-focus-after-swap, else to its first heading, else to the content itself.
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body ? active.id || null : null;
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var region = event.detail.target;
     if (!region || !region.isConnected) {
       region = document.getElementById(event.detail.target && event.detail.target.id);
     }
     if (!region) { return; }
-    var focusable = region.querySelector(".error-summary, [aria-invalid='true'], [role='alert']");
-    if (focusable) {
-      if (!focusable.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(focusable.tagName)) {
-        focusable.setAttribute("tabindex", "-1");
-      }
-      focusable.focus();
+    var problem = region.querySelector(PROBLEM);
+    if (problem) { focusOn(problem); return; }
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) { return; }
+    var same = focusedId && document.getElementById(focusedId);
+    if (same && region.contains(same) && (isNativelyFocusable(same) || same.hasAttribute("tabindex"))) {
+      same.focus();
+      return;
     }
+    focusOn(region.querySelector("[data-focus-after-swap]") ||
+            region.querySelector("h1, h2, h3, h4") || region);
+  });
+
+  // While a request the person asked for is in flight: the bar at the top of the page (shown
+  // after a blink, see tavolo.css) and aria-busy on the region it will replace. Requests in
+  // the background (polls, the first load of a preview, anything marked data-quiet) show
+  // nothing.
+  var inFlight = [];
+  function isQuiet(element) {
+    var trigger = element.getAttribute("data-hx-trigger") || "";
+    return element.hasAttribute("data-quiet") || /(^|,)\s*(every|load)\b/.test(trigger) &&
+      !/\b(input|change|submit|click|keyup|search)\b/.test(trigger);
+  }
+  function settle(event) {
+    var index = inFlight.indexOf(event.detail.xhr);
+    if (index < 0) { return; }
+    inFlight.splice(index, 1);
+    if (!inFlight.length) { document.body.classList.remove("is-busy"); }
+    var target = event.detail.target;
+    if (target && target.removeAttribute) { target.removeAttribute("aria-busy"); }
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!event.detail.elt || isQuiet(event.detail.elt)) { return; }
+    inFlight.push(event.detail.xhr);
+    document.body.classList.add("is-busy");
+    var target = event.detail.target;
+    if (target && target.setAttribute) { target.setAttribute("aria-busy", "true"); }
+  });
+  ["htmx:afterRequest", "htmx:sendError", "htmx:sendAbort", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, settle);
   });
 
   // A request that never reached the server: say so in the alert area, keep the page as it is.

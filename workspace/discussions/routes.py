@@ -288,9 +288,11 @@ def reply(slug: str, thread_id: int):
             db.session.rollback()
             attachments_error = str(error)
         else:
+            flash(_("Risposta pubblicata."), "success")
             if is_htmx():
                 # The new message goes in place (with any others that arrived meanwhile),
-                # and the form comes back empty, ready for the next reply.
+                # the form comes back empty, ready for the next reply, and the live region
+                # says it was published.
                 after = request.form.get("dopo", type=int) or 0
                 messages = service.messages_after(thread, min(max(after, 0), MAX_NUMBER))
                 return render_template(
@@ -304,7 +306,6 @@ def reply(slug: str, thread_id: int):
                     form=_reply_form(thread),
                     people=service.mentionable(access.group),
                 )
-            flash(_("Risposta pubblicata."), "success")
             return redirect(service.message_url(thread, message))
     return render(
         "discussions/reply.html",

@@ -1,0 +1,145 @@
+"""Reading and the main actions work without JavaScript (issue 9); with it, an htmx request that
+takes longer than a blink shows its progress.
+
+Without JavaScript every address is a full page, every link a plain link and every form a
+plain form: a person on a locked-down office PC reads the documents, the discussions, the
+meetings and the activity, and can still reply and save.
+"""
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from .pages import DEMO_PASSWORD, LoginPage
+
+OPERATOR = "paolo.conti@tavolo.example"
+GROUP = "Revisione linee guida"
+DOCUMENT = "Linee guida della rete Spazio Neutro: testo di partenza"
+# Writing happens in a group of its own: the other journeys count unread messages in theirs.
+WRITING_GROUP = "Ambientamento del bambino in Spazio Neutro"
+MEETING = "Revisione linee guida: le finalità"
+
+
+@pytest.fixture
+def no_js_page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="it-IT", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def open_link(page: Page, name: str, heading: str | re.Pattern) -> None:
+    page.get_by_role("main").get_by_role("link", name=name, exact=True).first.click()
+    expect(page.get_by_role("heading", level=1).first).to_have_text(heading)
+
+
+def test_an_operator_reads_and_replies_without_javascript(no_js_page, screenshot):
+    page = no_js_page
+    assert page.evaluate("1 + 1") == 2  # Playwright's own evaluation still works...
+    page.goto("/accedi")
+    assert page.evaluate("typeof window.htmx") == "undefined"  # ...but the page's scripts do not
+    LoginPage(page).login(OPERATOR, DEMO_PASSWORD)
+
+    open_link(page, GROUP, GROUP)
+    # The group page: its panels are in the page itself, not loaded afterwards.
+    for panel in ("Documenti", "Discussioni", "Prossimi incontri"):
+        expect(page.get_by_role("region", name=panel, exact=True)).to_be_visible()
+
+    open_link(page, DOCUMENT, DOCUMENT)
+    expect(page.get_by_role("article")).to_contain_text("Spazio Neutro")
+    page.get_by_role("link", name="Modifica", exact=True).click()
+    expect(page.get_by_label("Testo", exact=True)).to_be_visible()
+    expect(page.get_by_role("toolbar", name="Formattazione")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Anteprima")).to_be_hidden()
+    screenshot("editor", target=page)
+    page.go_back()
+    page.get_by_role("link", name="Versioni", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Versioni di «"))
+    history = page.get_by_role("table", name="Versioni del documento, dalla più recente")
+    expect(history).to_be_visible()
+    screenshot("history", target=page)
+    # Comparing two versions is a plain form (GET) too.
+    page.get_by_role("radio", name="Confronta dalla versione 1", exact=True).check()
+    page.get_by_role("radio", name=re.compile(r"^Confronta fino alla versione")).first.check()
+    page.get_by_role("button", name="Confronta le versioni scelte").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("confronto tra la versione 1")
+    screenshot("compare", target=page)
+
+    page.goto("/gruppi/")
+    open_link(page, WRITING_GROUP, WRITING_GROUP)
+    page.get_by_role("link", name="Nuova discussione").click()
+    title = f"Turni di dicembre ({uuid.uuid4().hex[:6]})"
+    page.get_by_label(re.compile(r"^Titolo")).fill(title)
+    page.get_by_label(re.compile(r"^Messaggio")).fill("Chi copre il turno del 27?")
+    page.get_by_role("button", name="Apri la discussione").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("article").first).to_contain_text("Chi copre il turno del 27?")
+    # What only works with JavaScript is not offered: no button that does nothing.
+    expect(page.get_by_label("Menziona qualcuno del gruppo")).to_be_hidden()
+    reply = f"Risposta senza JavaScript ({uuid.uuid4().hex[:6]})."
+    page.get_by_label(re.compile(r"^Messaggio")).fill(reply)
+    page.get_by_role("button", name="Pubblica la risposta").click()
+    # A full page again, with the reply and the confirmation.
+    expect(page.get_by_role("article").filter(has_text=reply)).to_have_count(1)
+    expect(page.get_by_role("status")).to_contain_text("Risposta pubblicata.")
+    screenshot("replied", target=page)
+
+    page.goto("/gruppi/revisione-linee-guida")
+    page.get_by_role("region", name="Prossimi incontri", exact=True).get_by_role(
+        "link", name=MEETING, exact=True
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(MEETING)
+    expect(page.get_by_role("region", name="Ordine del giorno", exact=True)).to_be_visible()
+
+    page.get_by_role("navigation", name="Navigazione principale").get_by_role(
+        "link", name="Attività", exact=True
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Attività"))
+    expect(page.get_by_role("main").get_by_role("listitem").first).to_be_visible()
+
+    page.goto("/cerca")
+    page.get_by_role("searchbox").fill("finalità")
+    page.get_by_role("button", name="Cerca", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/cerca\?.*q=finalit"))
+    expect(page.locator("#search-results").get_by_role("link").first).to_be_visible()
+    screenshot("search", target=page)
+
+
+def test_a_slow_request_shows_its_progress(signed_in, screenshot):
+    """A request held back (as on a slow network): the bar at the top grows, the region it will
+    replace is marked busy; once the answer arrives both are gone."""
+    page = signed_in(OPERATOR)
+    page.goto("/cerca")
+    held: list[Route] = []
+    holding = True
+
+    def hold(route: Route) -> None:
+        if holding:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/cerca\?"), hold)
+
+    page.get_by_role("searchbox").fill("finalità")
+    page.wait_for_function("() => document.body.classList.contains('is-busy')")
+    expect(page.locator("#search-results")).to_have_attribute("aria-busy", "true")
+    # After the blink the bar has grown: wide enough to be seen.
+    page.wait_for_function(
+        "() => document.querySelector('.progress').getBoundingClientRect().width > 100"
+    )
+    screenshot("in-flight", target=page, full_page=False)
+    assert held, "the search request never left"
+
+    holding = False
+    for route in held:
+        route.continue_()
+    expect(page.locator("#search-results").get_by_role("link").first).to_be_visible()
+    page.wait_for_function("() => !document.body.classList.contains('is-busy')")
+    expect(page.locator("#search-results")).not_to_have_attribute("aria-busy", "true")
+    width = page.evaluate("document.querySelector('.progress').getBoundingClientRect().width")
+    assert width == 0
+    # The search box kept the focus while the results were swapped in.
+    expect(page.get_by_role("searchbox")).to_be_focused()
