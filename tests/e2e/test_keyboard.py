@@ -15,6 +15,7 @@ import uuid
 from playwright.sync_api import Locator, Page, expect
 
 from .pages import DEMO_PASSWORD, DocumentPage, EditorPage, MeetingPage, ThreadPage
+from .test_accessibility import axe_violations, describe
 
 # The other journeys follow Giulia and Paolo in "Revisione linee guida" and count their unread
 # messages and notifications: the keyboard journeys keep to a group of their own.
@@ -35,6 +36,11 @@ def focused(page: Page) -> str:
                 + (e.getAttribute('aria-label') || e.textContent || e.value || '')
                     .trim().replace(/\\s+/g, ' ').slice(0, 60) + '»'; }"""
     )
+
+
+def expect_no_axe_violations(page: Page, where: str) -> None:
+    violations = axe_violations(page)
+    assert not violations, describe(violations, where)
 
 
 def has_focus(locator: Locator) -> bool:
@@ -130,6 +136,7 @@ def test_an_operator_opens_a_discussion_and_replies_with_the_keyboard_only(page,
     summary = page.get_by_role("alert").filter(has_text="Controlla i campi segnalati")
     expect_focus_on(page, summary)
     screenshot("reply-refused")
+    expect_no_axe_violations(page, "reply refused, after the swap")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect_focus_on(page, thread.body)
@@ -143,6 +150,10 @@ def test_an_operator_opens_a_discussion_and_replies_with_the_keyboard_only(page,
     expect(page.get_by_role("status").filter(has_text="Risposta pubblicata.")).to_be_visible()
     expect_focus_on(page, page.get_by_role("heading", name="Rispondi", exact=True))
     screenshot("reply-published")
+    expect_no_axe_violations(page, "reply published, after the swap")
+    # The new message arrived inside the thread's live region, which announces it.
+    live = page.locator("[aria-live=polite]").filter(has=page.get_by_text(reply))
+    expect(live).to_have_count(1)
     # From there, the next Tab is the empty message field again.
     page.keyboard.press("Tab")
     assert has_focus(thread.body), f"Tab after publishing went to {focused(page)}"
@@ -199,6 +210,7 @@ def test_an_operator_writes_a_document_and_meets_a_conflict_with_the_keyboard_on
     # The conflict page opens with the focus on the conflict, which is read first.
     expect_focus_on(page, editor.conflict)
     screenshot("conflict")
+    expect_no_axe_violations(page, "conflict")
     tab_to(page, editor.text)
     page.keyboard.press("Control+a")
     page.keyboard.type(
@@ -228,6 +240,7 @@ def test_a_lead_adds_to_a_meetings_agenda_with_the_keyboard_only(page, screensho
     page.keyboard.press("Enter")  # no topic: refused, with the message in the region
     expect_focus_on(page, meeting.error_summary(meeting.agenda))
     screenshot("agenda-refused")
+    expect_no_axe_violations(page, "agenda item refused, after the swap")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     topic_field = meeting.agenda.get_by_label(re.compile(r"^Argomento"))
@@ -246,3 +259,4 @@ def test_a_lead_adds_to_a_meetings_agenda_with_the_keyboard_only(page, screensho
     assert inside, f"after the addition the focus is on {focused(page)}"
     expect_focus_visible(page)
     screenshot("agenda-added")
+    expect_no_axe_violations(page, "agenda item added, after the swap")

@@ -143,3 +143,42 @@ def test_a_slow_request_shows_its_progress(signed_in, screenshot):
     assert width == 0
     # The search box kept the focus while the results were swapped in.
     expect(page.get_by_role("searchbox")).to_be_focused()
+
+
+def test_a_comparison_does_not_rely_on_colour(signed_in, screenshot):
+    """What was removed and what was added read apart without colour: a − or + in the margin,
+    struck-through and underlined words, and the words "Tolto:" and "Aggiunto:" for screen
+    readers. Checked with the page in greyscale, as a person who cannot tell red from green
+    would see it."""
+    page = signed_in(OPERATOR)
+    page.goto("/gruppi/revisione-linee-guida")
+    open_link(page, DOCUMENT, DOCUMENT)
+    page.get_by_role("link", name="Versioni", exact=True).click()
+    page.get_by_role("radio", name="Confronta dalla versione 1", exact=True).check()
+    page.get_by_role("radio", name=re.compile(r"^Confronta fino alla versione")).first.check()
+    page.get_by_role("button", name="Confronta le versioni scelte").click()
+    table = page.get_by_role("table", name=re.compile(r"^Differenze tra la versione"))
+    expect(table).to_be_visible()
+    page.evaluate("document.documentElement.style.filter = 'grayscale(100%)'")
+    screenshot("compare-in-greyscale", target=page)
+
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('.diff tbody tr')]
+            .filter(row => /diff__row--(insert|delete)/.test(row.className))
+            .map(row => ({kind: row.className.includes('insert') ? 'insert' : 'delete',
+                          sign: (row.querySelector('.sign') || {}).textContent || '',
+                          spoken: row.textContent}))"""
+    )
+    assert rows, "the comparison shows no added or removed line"
+    for row in rows:
+        assert row["sign"].strip() == {"insert": "+", "delete": "−"}[row["kind"]], row
+        assert {"insert": "Aggiunto:", "delete": "Tolto:"}[row["kind"]] in row["spoken"], row
+    decorations = page.evaluate(
+        """() => ({
+            ins: [...document.querySelectorAll('.diff ins')]
+                .map(e => getComputedStyle(e).textDecorationLine),
+            del: [...document.querySelectorAll('.diff del')]
+                .map(e => getComputedStyle(e).textDecorationLine)})"""
+    )
+    assert all("underline" in line for line in decorations["ins"]), decorations
+    assert all("line-through" in line for line in decorations["del"]), decorations
