@@ -27,7 +27,20 @@ from tests.test_access import world  # noqa: F401  (world is a fixture)
 from workspace.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
-SPOKEN_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "aria-description"}
+SPOKEN_ATTRIBUTES = {
+    "title",
+    "aria-label",
+    "placeholder",
+    "alt",
+    "aria-description",
+    # Shown or written by tavolo.js: confirmations, the network error, the toolbar's words.
+    "data-confirm",
+    "data-hx-confirm",
+    "data-network-error",
+    "data-text",
+    "data-link-text",
+    "data-column",
+}
 BUTTONS = {"submit", "button", "reset"}
 WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -227,6 +240,13 @@ def _is_text(node) -> bool:
     return False
 
 
+def _names_its_language(choice: ast.Tuple) -> bool:
+    extra = choice.elts[2] if len(choice.elts) > 2 else None
+    return isinstance(extra, ast.Dict) and any(
+        isinstance(key, ast.Constant) and key.value == "lang" for key in extra.keys
+    )
+
+
 def shown_literals(tree) -> list:
     """String literals handed to what shows them: flash(), validation errors, form fields'
     labels, messages and descriptions, placeholders and titles, the labels of choices."""
@@ -253,7 +273,9 @@ def shown_literals(tree) -> list:
                 shown += [
                     choice.elts[1]
                     for choice in keyword.value.elts
-                    if isinstance(choice, ast.Tuple) and len(choice.elts) == 2
+                    if isinstance(choice, ast.Tuple)
+                    and len(choice.elts) >= 2
+                    and not _names_its_language(choice)
                 ]
         found += [node for node in shown if _is_text(node)]
     return found

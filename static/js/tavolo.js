@@ -44,23 +44,63 @@
     if (problem) { focusOn(problem); }
   });
 
-  // The messages a page arrives with (a save, a sign-in) are put into the live region again
-  // once the page has loaded: a screen reader announces a change, not what was already there.
+  // The messages a page arrives with (a save, a sign-in) are said again once the page has
+  // loaded: a screen reader announces a change to a live region, not what was already there.
+  // Each message's text is put back as it is, so nothing moves on the screen.
   window.addEventListener("load", function () {
-    var alerts = document.getElementById("alerts");
-    if (!alerts || !alerts.children.length) { return; }
-    var messages = Array.prototype.slice.call(alerts.childNodes);
-    alerts.replaceChildren();
     window.setTimeout(function () {
-      if (!alerts.children.length) { alerts.replaceChildren.apply(alerts, messages); }
-    }, 300);
+      var alerts = document.getElementById("alerts");
+      if (!alerts) { return; }
+      Array.prototype.forEach.call(alerts.querySelectorAll(".alert"), function (message) {
+        message.textContent = message.textContent;
+      });
+    }, 250);
   });
 
-  // After a swap, put the keyboard focus somewhere sensible. A problem in the new content
-  // (error summary, conflict, invalid field) takes it. Otherwise, focus that is still on the
-  // page stays where the person left it; focus lost with the replaced content goes to the
-  // element of the same id if there is one, else to what the content marks with
-  // data-focus-after-swap, else to its first heading, else to the content itself.
+  // Each htmx request, remembered from the moment it leaves: whether the person asked for it
+  // (polls, the first load of a preview, autosaves and anything marked data-quiet did not),
+  // the region it will replace, and whether the keyboard focus was in it or on what sent it.
+  var requests = new WeakMap();
+  var busy = 0;
+
+  function isQuiet(element) {
+    var trigger = element.getAttribute("data-hx-trigger") || "";
+    return element.hasAttribute("data-quiet") || /(^|,)\s*(every|load)\b/.test(trigger) &&
+      !/\b(input|change|submit|click|keyup|search)\b/.test(trigger);
+  }
+
+  // While a request the person asked for is in flight: the bar at the top of the page (shown
+  // after a blink, see tavolo.css) and aria-busy on the region it will replace. Both end when
+  // the request ends however it ends (answer, error, abort, timeout), even if what sent it was
+  // removed from the page meanwhile, and even if the answer went to another region.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail, elt = detail.elt, target = detail.target, xhr = detail.xhr;
+    if (!elt || !xhr) { return; }
+    var active = document.activeElement;
+    var record = {
+      quiet: isQuiet(elt),
+      target: target,
+      hadFocus: !!active && active !== document.body &&
+        (elt.contains(active) || (!!target && target.contains(active)))
+    };
+    requests.set(xhr, record);
+    if (record.quiet) { return; }
+    busy += 1;
+    document.body.classList.add("is-busy");
+    if (target && target.setAttribute) { target.setAttribute("aria-busy", "true"); }
+    xhr.addEventListener("loadend", function () {
+      busy = Math.max(0, busy - 1);
+      if (!busy) { document.body.classList.remove("is-busy"); }
+      if (target && target.removeAttribute) { target.removeAttribute("aria-busy"); }
+    });
+  });
+
+  // After a swap the person asked for, with the focus in what was sent or replaced, put the
+  // focus somewhere sensible. A problem in the new content (error summary, conflict, invalid
+  // field) takes it. Focus lost with the replaced content goes to the element of the same id
+  // if there is one, else to what the content marks with data-focus-after-swap, else to its
+  // first heading, else to the content itself. Focus the person has put elsewhere, and any
+  // background swap, are left alone (a role="alert" is announced without the focus).
   var focusedId = null;
   document.addEventListener("htmx:beforeSwap", function () {
     var active = document.activeElement;
@@ -68,15 +108,19 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
+    var record = event.detail.xhr && requests.get(event.detail.xhr);
+    if (!record || record.quiet || !record.hadFocus) { return; }
     var region = event.detail.target;
     if (!region || !region.isConnected) {
       region = document.getElementById(event.detail.target && event.detail.target.id);
     }
     if (!region) { return; }
+    var active = document.activeElement;
+    var lost = !active || active === document.body || !active.isConnected;
+    if (!lost && !region.contains(active)) { return; }
     var problem = region.querySelector(PROBLEM);
     if (problem) { focusOn(problem); return; }
-    var active = document.activeElement;
-    if (active && active !== document.body && active.isConnected) { return; }
+    if (!lost) { return; }
     var same = focusedId && document.getElementById(focusedId);
     if (same && region.contains(same) && (isNativelyFocusable(same) || same.hasAttribute("tabindex"))) {
       same.focus();
@@ -84,35 +128,6 @@
     }
     focusOn(region.querySelector("[data-focus-after-swap]") ||
             region.querySelector("h1, h2, h3, h4") || region);
-  });
-
-  // While a request the person asked for is in flight: the bar at the top of the page (shown
-  // after a blink, see tavolo.css) and aria-busy on the region it will replace. Requests in
-  // the background (polls, the first load of a preview, anything marked data-quiet) show
-  // nothing.
-  var inFlight = [];
-  function isQuiet(element) {
-    var trigger = element.getAttribute("data-hx-trigger") || "";
-    return element.hasAttribute("data-quiet") || /(^|,)\s*(every|load)\b/.test(trigger) &&
-      !/\b(input|change|submit|click|keyup|search)\b/.test(trigger);
-  }
-  function settle(event) {
-    var index = inFlight.indexOf(event.detail.xhr);
-    if (index < 0) { return; }
-    inFlight.splice(index, 1);
-    if (!inFlight.length) { document.body.classList.remove("is-busy"); }
-    var target = event.detail.target;
-    if (target && target.removeAttribute) { target.removeAttribute("aria-busy"); }
-  }
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if (!event.detail.elt || isQuiet(event.detail.elt)) { return; }
-    inFlight.push(event.detail.xhr);
-    document.body.classList.add("is-busy");
-    var target = event.detail.target;
-    if (target && target.setAttribute) { target.setAttribute("aria-busy", "true"); }
-  });
-  ["htmx:afterRequest", "htmx:sendError", "htmx:sendAbort", "htmx:timeout"].forEach(function (name) {
-    document.addEventListener(name, settle);
   });
 
   // A request that never reached the server: say so in the alert area, keep the page as it is.
@@ -131,19 +146,24 @@
 (function () {
   "use strict";
 
-  var SNIPPETS = {
-    bold: { before: "**", after: "**", placeholder: "testo" },
-    italic: { before: "_", after: "_", placeholder: "testo" },
-    link: { before: "[", after: "](https://)", placeholder: "testo del link" },
-    heading: { line: "## " },
-    list: { line: "- " },
-    numbered: { line: "1. " },
-    quote: { line: "> " },
-    table: { block: "\n| Colonna 1 | Colonna 2 |\n| --- | --- |\n| | |\n" }
-  };
+  // The words put in the text come from the toolbar, in the page's language.
+  function snippets(toolbar) {
+    var text = toolbar.getAttribute("data-text") || "";
+    var column = toolbar.getAttribute("data-column") || "";
+    return {
+      bold: { before: "**", after: "**", placeholder: text },
+      italic: { before: "_", after: "_", placeholder: text },
+      link: { before: "[", after: "](https://)", placeholder: toolbar.getAttribute("data-link-text") || text },
+      heading: { line: "## " },
+      list: { line: "- " },
+      numbered: { line: "1. " },
+      quote: { line: "> " },
+      table: { block: "\n| " + column + " 1 | " + column + " 2 |\n| --- | --- |\n| | |\n" }
+    };
+  }
 
-  function apply(textarea, kind) {
-    var snippet = SNIPPETS[kind];
+  function apply(textarea, kind, toolbar) {
+    var snippet = snippets(toolbar)[kind];
     if (!snippet) { return; }
     var start = textarea.selectionStart, end = textarea.selectionEnd;
     var value = textarea.value, selected = value.slice(start, end);
@@ -175,7 +195,7 @@
     if (!button) { return; }
     var toolbar = button.closest("[role='toolbar']");
     var textarea = toolbar && document.getElementById(toolbar.getAttribute("aria-controls"));
-    if (textarea) { apply(textarea, button.getAttribute("data-md")); }
+    if (textarea) { apply(textarea, button.getAttribute("data-md"), toolbar); }
   });
 })();
 

@@ -35,6 +35,18 @@ def open_link(page: Page, name: str, heading: str | re.Pattern) -> None:
     expect(page.get_by_role("heading", level=1).first).to_have_text(heading)
 
 
+def create_document(page: Page, title: str) -> None:
+    """A document of the writing group (opening an editor marks its author as editing: the
+    demo documents are left to the other journeys)."""
+    page.goto("/gruppi/")
+    open_link(page, WRITING_GROUP, WRITING_GROUP)
+    page.get_by_role("link", name="Nuovo documento").click()
+    page.get_by_label(re.compile(r"^Titolo")).fill(title)
+    page.get_by_label("Testo", exact=True).fill("# Turni\n\nIl sabato apre alle 9.\n")
+    page.get_by_role("button", name="Crea il documento").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
 def test_an_operator_reads_and_replies_without_javascript(no_js_page, screenshot):
     page = no_js_page
     assert page.evaluate("1 + 1") == 2  # Playwright's own evaluation still works...
@@ -49,12 +61,6 @@ def test_an_operator_reads_and_replies_without_javascript(no_js_page, screenshot
 
     open_link(page, DOCUMENT, DOCUMENT)
     expect(page.get_by_role("article")).to_contain_text("Spazio Neutro")
-    page.get_by_role("link", name="Modifica", exact=True).click()
-    expect(page.get_by_label("Testo", exact=True)).to_be_visible()
-    expect(page.get_by_role("toolbar", name="Formattazione")).to_be_hidden()
-    expect(page.get_by_role("heading", name="Anteprima")).to_be_hidden()
-    screenshot("editor", target=page)
-    page.go_back()
     page.get_by_role("link", name="Versioni", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Versioni di «"))
     history = page.get_by_role("table", name="Versioni del documento, dalla più recente")
@@ -77,7 +83,9 @@ def test_an_operator_reads_and_replies_without_javascript(no_js_page, screenshot
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.get_by_role("article").first).to_contain_text("Chi copre il turno del 27?")
     # What only works with JavaScript is not offered: no button that does nothing.
-    expect(page.get_by_label("Menziona qualcuno del gruppo")).to_be_hidden()
+    mention = page.get_by_label("Menziona qualcuno del gruppo")
+    expect(mention).to_have_count(1)
+    expect(mention).to_be_hidden()
     reply = f"Risposta senza JavaScript ({uuid.uuid4().hex[:6]})."
     page.get_by_label(re.compile(r"^Messaggio")).fill(reply)
     page.get_by_role("button", name="Pubblica la risposta").click()
@@ -85,6 +93,18 @@ def test_an_operator_reads_and_replies_without_javascript(no_js_page, screenshot
     expect(page.get_by_role("article").filter(has_text=reply)).to_have_count(1)
     expect(page.get_by_role("status")).to_contain_text("Risposta pubblicata.")
     screenshot("replied", target=page)
+
+    # A new document and its editor: what needs JavaScript is not offered.
+    create_document(page, f"Turni e sostituzioni ({uuid.uuid4().hex[:6]})")
+    page.get_by_role("link", name="Modifica", exact=True).click()
+    expect(page.get_by_label("Testo", exact=True)).to_be_visible()
+    for hidden in (
+        page.get_by_role("toolbar", name="Formattazione", include_hidden=True),
+        page.get_by_role("heading", name="Anteprima", include_hidden=True),
+    ):
+        expect(hidden).to_have_count(1)  # in the page, not shown
+        expect(hidden).to_be_hidden()
+    screenshot("editor", target=page)
 
     page.goto("/gruppi/revisione-linee-guida")
     page.get_by_role("region", name="Prossimi incontri", exact=True).get_by_role(
@@ -182,3 +202,45 @@ def test_a_comparison_does_not_rely_on_colour(signed_in, screenshot):
     )
     assert all("underline" in line for line in decorations["ins"]), decorations
     assert all("line-through" in line for line in decorations["del"]), decorations
+
+
+ERROR_FRAGMENT = '<div class="alert alert--error" role="alert">Errore di prova.</div>'
+RETARGETED = {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML", "Content-Type": "text/html"}
+
+
+def test_a_failed_request_ends_its_busy_state_and_leaves_the_focus(signed_in):
+    """An error answer goes to the alert area, not to the region the request was for: that
+    region is no longer busy all the same, and the person's focus stays where they are
+    typing (the alert is announced by its role)."""
+    page = signed_in(OPERATOR)
+    page.goto("/cerca")
+    page.route(
+        re.compile(r"/cerca\?"),
+        lambda route: route.fulfill(status=500, headers=RETARGETED, body=ERROR_FRAGMENT),
+    )
+    page.get_by_role("searchbox").fill("finalità")
+    expect(page.locator("#alerts").get_by_role("alert")).to_have_text("Errore di prova.")
+    page.wait_for_function("() => !document.body.classList.contains('is-busy')")
+    expect(page.locator("#search-results")).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_role("searchbox")).to_be_focused()
+
+
+def test_a_background_request_that_fails_does_not_take_the_focus(signed_in):
+    """The editor's preview follows the typing in the background: if its answer is an error,
+    the message appears, and the typing goes on in the text."""
+    page = signed_in(OPERATOR)
+    create_document(page, f"Turni di gennaio ({uuid.uuid4().hex[:6]})")
+    page.get_by_role("link", name="Modifica", exact=True).click()
+    text = page.get_by_label("Testo", exact=True)
+    expect(page.locator("#preview")).not_to_be_empty()
+    page.route(
+        re.compile(r"/anteprima"),
+        lambda route: route.fulfill(status=500, headers=RETARGETED, body=ERROR_FRAGMENT),
+    )
+    text.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Prova")
+    expect(page.locator("#alerts").get_by_role("alert")).to_have_text("Errore di prova.")
+    expect(text).to_be_focused()
+    page.keyboard.type(" continua")
+    expect(text).to_have_value(re.compile(r"Prova continua$"))
