@@ -1458,6 +1458,31 @@ def test_adding_an_agenda_item_with_htmx_returns_the_agenda_only(client, auth, t
     assert response.status_code == 303 and response.location.endswith(murl(meeting) + "#agenda")
 
 
+def test_the_regions_that_list_agenda_items_follow_the_agenda(client, auth, team, meeting):
+    """Decisions and actions choose among the agenda's items: an item added with htmx reaches
+    them out of band (the decisions region whole with the first item, when it had no form;
+    after that only the lists, so what is typed beside them stays); a refusal changes none."""
+    sign_in(auth, team["anna"])
+    first = client.post(murl(meeting, "/punti"), data={"title": "Calendario"}, headers=htmx())
+    fragment = text(first)
+    assert re.search(r'<section id="decisions"[^>]*data-hx-swap-oob="true"', fragment)
+    assert 'id="decision-form"' in fragment and "1. Calendario" in fragment
+    action_select = re.search(r'<select[^>]*id="action-item"[^>]*>', fragment)
+    assert action_select and 'data-hx-swap-oob="true"' in action_select.group(0)
+
+    second = text(client.post(murl(meeting, "/punti"), data={"title": "Varie"}, headers=htmx()))
+    assert '<section id="decisions"' not in second
+    decision_items = re.search(r'<select[^>]*id="item"[^>]*>(.*?)</select>', second, re.S)
+    assert decision_items and "data-hx-swap-oob" in decision_items.group(0)
+    assert "1. Calendario" in decision_items.group(1) and "2. Varie" in decision_items.group(1)
+    action_items = re.search(r'<select[^>]*id="action-item"[^>]*>(.*?)</select>', second, re.S)
+    assert action_items and "2. Varie" in action_items.group(1)
+
+    refused = client.post(murl(meeting, "/punti"), data={"title": ""}, headers=htmx())
+    assert refused.status_code == 422
+    assert 'id="item"' not in text(refused) and 'id="action-item"' not in text(refused)
+
+
 def test_attendance_and_guests_with_htmx(client, auth, team, meeting):
     sign_in(auth, team["anna"])
     participants = {p.user_id: p for p in meeting.participants}

@@ -50,7 +50,7 @@ bp = Blueprint("meetings", __name__, url_prefix="/gruppi/<slug>")
 # The regions of the meeting page that htmx replaces; each is a partial.
 PARTS = {
     "minutes": "meetings/_minutes.html",
-    "agenda": "meetings/_agenda.html",
+    "agenda": "meetings/_agenda_fragment.html",  # the agenda, and what lists its items
     "attendance": "meetings/_attendance.html",
     "decisions": "meetings/_decisions.html",
     "actions": "meetings/_actions.html",
@@ -139,6 +139,7 @@ def _page(access: MeetingAccess, part: str | None = None, *, status: int = 200, 
         editing=revisions.present(meeting.minutes.text) if meeting.minutes else [],
         # An external participant sees this meeting only, not when the group meets next.
         next_meeting=None if access.guest_only else service.next_in_series(meeting),
+        agenda_changed=part == "agenda" and status < 400,
         **_action_helpers(access.can_manage),
         **_forms(access, **forms),
     )
