@@ -34,14 +34,20 @@ def render(
     """``page``, or ``fragment`` for an htmx request that wants one; without a fragment, always
     the page (still with ``Vary: HX-Request``: a cache must not serve it for the other)."""
     if fragment is not None and wants_fragment(target):
-        body = render_template(fragment, **context)
-        if _has_flashes():
-            body += render_template("_alerts.html", oob=True)
+        body = render_fragment(fragment, **context)
     else:
         body = render_template(page, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def render_fragment(fragment: str, **context) -> str:
+    """An htmx fragment, with the pending flash messages out of band into the alert area."""
+    body = render_template(fragment, **context)
+    if _has_flashes():
+        body += render_template("_alerts.html", oob=True)
+    return body
 
 
 def _has_flashes() -> bool:

@@ -31,7 +31,6 @@
     Array.prototype.forEach.call(hidden, function (element) { element.hidden = false; });
     if (root.hasAttribute && root.hasAttribute("data-needs-js")) { root.hidden = false; }
   }
-  document.addEventListener("DOMContentLoaded", function () { reveal(document); });
   document.addEventListener("htmx:load", function (event) { reveal(event.detail.elt); });
 
   var PROBLEM = ".error-summary, .conflict, [aria-invalid='true'], [role='alert']";
@@ -39,6 +38,7 @@
   // A page that comes back with a problem (form errors, an editing conflict) starts with the
   // keyboard focus on it, so it is the first thing read and the next Tab goes to its links.
   document.addEventListener("DOMContentLoaded", function () {
+    reveal(document);
     var main = document.getElementById("main");
     var problem = main && main.querySelector(".error-summary, .conflict");
     if (problem) { focusOn(problem); }
@@ -59,7 +59,7 @@
 
   // Each htmx request, remembered from the moment it leaves: whether the person asked for it
   // (polls, the first load of a preview, autosaves and anything marked data-quiet did not),
-  // the region it will replace, and whether the keyboard focus was in it or on what sent it.
+  // and whether the keyboard focus was in what sent it or in the region it will replace.
   var requests = new WeakMap();
   var busy = 0;
 
@@ -79,7 +79,6 @@
     var active = document.activeElement;
     var record = {
       quiet: isQuiet(elt),
-      target: target,
       hadFocus: !!active && active !== document.body &&
         (elt.contains(active) || (!!target && target.contains(active)))
     };

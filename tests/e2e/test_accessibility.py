@@ -148,6 +148,11 @@ def describe(violations: list[dict], where: str) -> str:
     return "\n".join(lines)
 
 
+def expect_no_axe_violations(page: Page, where: str) -> None:
+    violations = axe_violations(page)
+    assert not violations, describe(violations, where)
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_no_axe_violations(scenario, page, screenshot):
     arrive(page, scenario)

@@ -15,7 +15,7 @@ import uuid
 from playwright.sync_api import Locator, Page, expect
 
 from .pages import DEMO_PASSWORD, DocumentPage, EditorPage, MeetingPage, ThreadPage
-from .test_accessibility import axe_violations, describe
+from .test_accessibility import expect_no_axe_violations
 
 # The other journeys follow Giulia and Paolo in "Revisione linee guida" and count their unread
 # messages and notifications: the keyboard journeys keep to a group of their own.
@@ -48,11 +48,6 @@ def focused(page: Page) -> str:
                 + (e.getAttribute('aria-label') || e.textContent || e.value || '')
                     .trim().replace(/\\s+/g, ' ').slice(0, 60) + '»'; }"""
     )
-
-
-def expect_no_axe_violations(page: Page, where: str) -> None:
-    violations = axe_violations(page)
-    assert not violations, describe(violations, where)
 
 
 def has_focus(locator: Locator) -> bool:

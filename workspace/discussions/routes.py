@@ -22,7 +22,7 @@ from workspace.discussions.models import Message, Thread
 from workspace.extensions import db
 from workspace.forms import MAX_NUMBER, parse_number
 from workspace.groups.access import GroupAccess, load_group_or_404
-from workspace.rendering import is_htmx, render, see_other
+from workspace.rendering import is_htmx, render, render_fragment, see_other
 
 bp = Blueprint("discussions", __name__, url_prefix="/gruppi/<slug>/discussioni")
 
@@ -295,7 +295,7 @@ def reply(slug: str, thread_id: int):
                 # says it was published.
                 after = request.form.get("dopo", type=int) or 0
                 messages = service.messages_after(thread, min(max(after, 0), MAX_NUMBER))
-                return render_template(
+                return render_fragment(
                     "discussions/_reply_done.html",
                     access=access,
                     group=access.group,

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TelField
@@ -45,11 +46,15 @@ class ProfileForm(AffiliationMixin, FlaskForm):
             Regexp(r"^[0-9+()./ -]*$", message=_l("Usa solo cifre, spazi e + ( ) . / -")),
         ],
     )
-    locale = SelectField(
-        _l("Lingua dell'interfaccia"),
-        # Each language is named in itself, and marked so (a screen reader says it so).
-        choices=[("it", "Italiano", {"lang": "it"}), ("en", "English", {"lang": "en"})],
-    )
+    locale = SelectField(_l("Lingua dell'interfaccia"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The languages of the settings (LANGUAGES), each named in itself and marked so: a
+        # screen reader says "English" in English.
+        self.locale.choices = [
+            (code, name, {"lang": code}) for code, name in current_app.config["LANGUAGES"].items()
+        ]
 
 
 class PersonForm(AffiliationMixin, FlaskForm):
